@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ProjectId, TargetName } from './names.js';
+
+/**
+ * NATS headers that carry a webhook through the streams. The payload of WEBHOOKS, DELIVERIES and DLQ messages
+ * is the raw request body, byte for byte; everything else about the request rides in `Hookrelay-Webhook`.
+ */
+export const Headers = {
+  webhook: 'Hookrelay-Webhook',
+  target: 'Hookrelay-Target',
+  deliveryId: 'Hookrelay-Delivery-Id',
+  dlqReason: 'Hookrelay-Dlq-Reason',
+  dlqDeliveries: 'Hookrelay-Dlq-Deliveries',
+  dlqDeliverySeq: 'Hookrelay-Dlq-Delivery-Seq',
+} as const;
+
+/** The captured request, minus its body. */
+export const WebhookMeta = z.object({
+  id: z.string().min(1).max(64),
+  projectId: ProjectId,
+  method: z.string().min(1).max(32),
+  /** The sub-path after /hooks/<projectId>, '' or starting with '/'. */
+  path: z.string().max(8192),
+  /** The raw query string without '?', '' when none. */
+  query: z.string().max(16384),
+  /** Request headers in arrival order, duplicates kept. */
+  headers: z.array(z.tuple([z.string(), z.string()])),
+  contentType: z.string().optional(),
+  bodySize: z.int().min(0),
+  sourceIp: z.string(),
+  /** Epoch milliseconds. */
+  receivedAt: z.int(),
+  dedupeKey: z.string().optional(),
+});
+export type WebhookMeta = z.infer<typeof WebhookMeta>;
+
+export const EventKind = z.enum(['attempt', 'forwarded', 'retrying', 'dlq', 'failed']);
+export type EventKind = z.infer<typeof EventKind>;
+
+/** What happened to one delivery: published by the forwarder on `events.<project>.<kind>`. */
+export const DeliveryEvent = z.object({
+  kind: EventKind,
+  webhookId: z.string(),
+  deliveryId: z.string(),
+  projectId: ProjectId,
+  target: TargetName,
+  url: z.string().optional(),
+  /** Attempt number, 1-based; 0 when no attempt was made (for example the route was removed). */
+  attempt: z.int().min(0),
+  statusCode: z.int().optional(),
+  error: z.string().optional(),
+  durationMs: z.number().optional(),
+  responseSnippet: z.string().optional(),
+  /** Epoch milliseconds at which the attempt started, or the event happened. */
+  at: z.int(),
+  nextAttemptAt: z.int().optional(),
+});
+export type DeliveryEvent = z.infer<typeof DeliveryEvent>;
+
+/** A consumer advisory from nats-server, as captured in ADVISORIES. */
+export const ConsumerAdvisory = z.looseObject({
+  type: z.string(),
+  stream: z.string(),
+  consumer: z.string(),
+  stream_seq: z.int(),
+  deliveries: z.int(),
+});
+export type ConsumerAdvisory = z.infer<typeof ConsumerAdvisory>;
