@@ -64,9 +64,14 @@ export function boundPort(server: Server): number {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-export function closeServer(server: Server): Promise<void> {
+/** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes what is left. */
+export function closeServer(server: Server, graceMs = 5000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections?.();
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
 }

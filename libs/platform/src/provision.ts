@@ -5,11 +5,13 @@ import {
   StorageType,
   DiscardPolicy,
   type JetStreamManager,
+  AckPolicy,
+  DeliverPolicy,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Streams, Subjects, ROUTES_BUCKET, DEDUPE_BUCKET } from '@hookrelay/schemas';
+import { Consumers, Streams, Subjects, ROUTES_BUCKET, DEDUPE_BUCKET } from '@hookrelay/schemas';
 
 const STREAM_NOT_FOUND = 10059;
 const STREAM_NAME_IN_USE = 10058;
@@ -84,6 +86,20 @@ async function ensureStream(jsm: JetStreamManager, config: NamedStreamConfig): P
 export async function provisionJetStream(nc: NatsConnection, options: ProvisionOptions): Promise<JetStreamManager> {
   const jsm = await jetstreamManager(nc);
   for (const config of streamConfigs(options)) await ensureStream(jsm, config);
+  // Created here rather than by the forwarder, so webhooks accepted before the forwarder first starts are
+  // dispatched, and no DELIVERIES advisory is lost.
+  for (const [stream, durable_name] of [
+    [Streams.webhooks, Consumers.dispatch],
+    [Streams.advisories, Consumers.advisories],
+  ] as const) {
+    await jsm.consumers.add(stream, {
+      durable_name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: 30 * SECOND_NS,
+      max_ack_pending: 20_000,
+    });
+  }
   const kvm = new Kvm(nc);
   await kvm.create(ROUTES_BUCKET, { history: 1, replicas: options.replicas });
   // Provider redeliveries (a route's dedupeHeader) are recognised for a day; JetStream's own window is short.

@@ -1,0 +1,77 @@
+import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { ConsumerAdvisory, Headers, Streams, Subjects } from '@hookrelay/schemas';
+import type { Logger } from '@hookrelay/platform';
+import { readDeliveryMessage } from './delivery-message.js';
+import type { DeliveryEvents } from './events.js';
+import type { ForwarderMetrics } from './metrics.js';
+
+const WRONG_LAST_SEQUENCE = 10071;
+export type DeadLetterReason = 'max_deliveries' | 'terminated';
+
+/**
+ * Parks deliveries in DLQ exactly once. Each DELIVERIES sequence has its own DLQ subject and the copy is
+ * published only if that subject is empty, so a repeated advisory (nats-server can repeat one after a restart)
+ * or a crash between copy and delete never makes a second entry.
+ */
+export class DeadLetters {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly events: DeliveryEvents,
+    private readonly metrics: ForwarderMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Copies a DELIVERIES message into DLQ, records the `dlq` event and removes it from DELIVERIES. */
+  async park(seq: number, headers: MsgHdrs | undefined, body: Uint8Array, reason: DeadLetterReason, deliveries: number): Promise<void> {
+    const { meta, target, deliveryId } = readDeliveryMessage(headers);
+    const h = natsHeaders();
+    for (const key of [Headers.webhook, Headers.target, Headers.deliveryId]) h.set(key, headers?.get(key) ?? '');
+    h.set(Headers.dlqReason, reason);
+    h.set(Headers.dlqDeliveries, String(deliveries));
+    h.set(Headers.dlqDeliverySeq, String(seq));
+    let created = true;
+    try {
+      await this.js.publish(Subjects.dlq(meta.projectId, target, seq), body, {
+        headers: h,
+        expect: { lastSubjectSequence: 0 },
+        retries: 3,
+      });
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE)) throw err;
+      created = false; // parked before: only finish what that attempt may not have
+    }
+    await this.events.publish({
+      kind: 'dlq',
+      webhookId: meta.id,
+      deliveryId,
+      projectId: meta.projectId,
+      target,
+      attempt: deliveries,
+      error: reason === 'max_deliveries' ? `gave up after ${deliveries} attempts` : 'refused by the target (permanent failure)',
+      at: Date.now(),
+    });
+    await this.jsm.streams.deleteMessage(Streams.deliveries, seq, false).catch(() => false);
+    if (created) {
+      this.metrics.deadLettered.labels(meta.projectId, target, reason).inc();
+      this.log.warn({ webhookId: meta.id, projectId: meta.projectId, target, deliveryId, reason, deliveries }, 'delivery dead-lettered');
+    }
+  }
+
+  /** Handles one captured MAX_DELIVERIES or MSG_TERMINATED advisory for DELIVERIES. */
+  async handleAdvisory(msg: JsMsg): Promise<void> {
+    let advisory: ConsumerAdvisory;
+    try {
+      advisory = ConsumerAdvisory.parse(msg.json());
+    } catch (err) {
+      this.log.error({ err, subject: msg.subject }, 'ignoring an unreadable advisory');
+      return;
+    }
+    if (advisory.stream !== Streams.deliveries) return;
+    const stored = await this.jsm.streams.getMessage(Streams.deliveries, { seq: advisory.stream_seq });
+    if (!stored) return; // already parked and removed, or acked after all
+    const reason: DeadLetterReason = msg.subject.includes('.MSG_TERMINATED.') ? 'terminated' : 'max_deliveries';
+    await this.park(advisory.stream_seq, stored.header, stored.data, reason, advisory.deliveries);
+  }
+}
