@@ -24,6 +24,8 @@ export { IngestConfig } from './config.js';
 export interface RunningIngest extends RunningService {
   server: Server;
   port: number;
+  /** True once this instance accepts webhooks for the project (its route has reached the cache). */
+  hasRoute(projectId: string): boolean;
 }
 
 /** Connects, provisions, loads the routes and serves `/hooks/:projectId[/*]`. */
@@ -57,6 +59,7 @@ export async function startIngest(config: IngestConfig, log: Logger = createLogg
   return {
     server,
     port,
+    hasRoute: (projectId) => routes.get(projectId) !== undefined,
     async stop() {
       accepting = false;
       // Requests in flight finish (their publishes are acked or refused) before the connection drains.
