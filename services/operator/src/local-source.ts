@@ -232,7 +232,7 @@ export class LocalRouteSource {
       const fields = {
         file,
         ...(status.projectId ? { projectId: status.projectId } : {}),
-        ...(status.name ? { name: status.name } : {}),
+        ...(status.name ? { route: status.name } : {}),
         reason: status.reason,
         ...(status.webhookUrl ? { webhookUrl: status.webhookUrl } : {}),
       };
