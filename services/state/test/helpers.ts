@@ -1,0 +1,277 @@
+// Shared by the state tests and the bench: builds messages per the stream contracts, publishes them, and
+// reads a database back in a form two databases can be compared in.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { pino } from 'pino';
+import {
+  Headers,
+  StateQueries,
+  Subjects,
+  decodeStateReply,
+  type DeliveryEvent,
+  type StateQueryName,
+  type StateQueryRequest,
+  type StateReply,
+  type WebhookMeta,
+} from '@hookrelay/schemas';
+import { eventually } from '@hookrelay/test-support';
+import { StateEnv, startState, type RunningState, type StateOptions } from '../src/index.js';
+import { StateConsumers } from '../src/consumers.js';
+import type { HistoryMessage } from '../src/apply.js';
+
+export const silentLog = pino({ level: 'silent' });
+
+export function tempDatabasePath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'hookrelay-state-')), 'data', 'hookrelay.db');
+}
+
+/** A UUIDv7 for the given time, as ingest makes them. */
+export function uuidV7(at: number): string {
+  const hex = at.toString(16).padStart(12, '0') + randomBytes(10).toString('hex');
+  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function makeWebhook(projectId: string, receivedAt = Date.now(), extra: Partial<WebhookMeta> = {}): WebhookMeta {
+  return {
+    id: uuidV7(receivedAt),
+    projectId,
+    method: 'POST',
+    path: '/push',
+    query: 'a=1',
+    headers: [
+      ['content-type', 'application/json'],
+      ['x-github-delivery', 'abc'],
+    ],
+    contentType: 'application/json',
+    bodySize: 0,
+    sourceIp: '10.0.0.1',
+    receivedAt,
+    ...extra,
+  };
+}
+
+export function makeEvent(
+  webhook: WebhookMeta,
+  kind: DeliveryEvent['kind'],
+  attempt: number,
+  extra: Partial<DeliveryEvent> = {},
+): DeliveryEvent {
+  const target = extra.target ?? 'ci';
+  return {
+    kind,
+    webhookId: webhook.id,
+    deliveryId: `${webhook.id}:${target}`,
+    projectId: webhook.projectId,
+    target,
+    url: `http://${target}.example/hook`,
+    attempt,
+    at: webhook.receivedAt + attempt * 1000,
+    ...(kind === 'forwarded' ? { statusCode: 200, durationMs: 12 } : {}),
+    ...(kind === 'retrying' ? { statusCode: 503, durationMs: 30, error: 'HTTP 503', nextAttemptAt: webhook.receivedAt + (attempt + 1) * 1000 } : {}),
+    ...(kind === 'attempt' ? { statusCode: 503, durationMs: 30, error: 'HTTP 503' } : {}),
+    ...extra,
+  };
+}
+
+export interface DlqCopy {
+  webhook: WebhookMeta;
+  body: Uint8Array;
+  target: string;
+  deliveryId: string;
+  reason: string;
+  deliveries: number;
+  deliverySeq: number;
+}
+
+export async function connectJetStream(nc: NatsConnection): Promise<{ js: JetStreamClient; jsm: JetStreamManager }> {
+  return { js: jetstream(nc), jsm: await jetstreamManager(nc) };
+}
+
+export function publishWebhook(js: JetStreamClient, meta: WebhookMeta, body: Uint8Array = new Uint8Array()) {
+  const h = natsHeaders();
+  h.set(Headers.webhook, JSON.stringify(meta));
+  return js.publish(Subjects.webhook(meta.projectId), body, { headers: h, msgID: meta.id });
+}
+
+export function publishEvent(js: JetStreamClient, event: DeliveryEvent) {
+  return js.publish(Subjects.event(event.projectId, event.kind), JSON.stringify(event));
+}
+
+export function publishDlq(js: JetStreamClient, copy: DlqCopy) {
+  const h = natsHeaders();
+  h.set(Headers.webhook, JSON.stringify(copy.webhook));
+  h.set(Headers.target, copy.target);
+  h.set(Headers.deliveryId, copy.deliveryId);
+  h.set(Headers.dlqReason, copy.reason);
+  h.set(Headers.dlqDeliveries, String(copy.deliveries));
+  h.set(Headers.dlqDeliverySeq, String(copy.deliverySeq));
+  return js.publish(Subjects.dlq(copy.webhook.projectId, copy.target, copy.deliverySeq), copy.body, { headers: h });
+}
+
+/** Publishes with up to `inFlight` PubAcks outstanding (awaiting each in turn is ~5k/s). */
+export async function publishAll(tasks: readonly (() => Promise<unknown>)[], inFlight = 256): Promise<void> {
+  for (let i = 0; i < tasks.length; i += inFlight) await Promise.all(tasks.slice(i, i + inFlight).map((t) => t()));
+}
+
+export function stateConfig(natsUrl: string, databasePath: string, env: Record<string, string> = {}) {
+  return StateEnv.parse({ NATS_URL: natsUrl, DATABASE_PATH: databasePath, STATE_PORT: '0', LOG_LEVEL: 'silent', ...env });
+}
+
+export function startTestState(
+  natsUrl: string,
+  databasePath: string,
+  options: StateOptions = {},
+  env: Record<string, string> = {},
+): Promise<RunningState> {
+  return startState(stateConfig(natsUrl, databasePath, env), silentLog, options);
+}
+
+/** Resolves when every history consumer has nothing pending and nothing unacked. */
+export async function waitForConsumersIdle(jsm: JetStreamManager, timeoutMs = 60_000): Promise<void> {
+  await eventually(
+    async () => {
+      for (const [stream, durable] of [
+        ['WEBHOOKS', StateConsumers.webhooks],
+        ['EVENTS', StateConsumers.events],
+        ['DLQ', StateConsumers.dlq],
+      ] as const) {
+        const info = await jsm.consumers.info(stream, durable);
+        if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+      }
+      return true;
+    },
+    { timeoutMs, what: 'the history consumers to be idle' },
+  );
+}
+
+export async function query<Q extends StateQueryName>(
+  nc: NatsConnection,
+  name: Q,
+  request: StateQueryRequest<Q> | string,
+): Promise<StateReply<Q>> {
+  const payload = typeof request === 'string' ? request : JSON.stringify(request);
+  const reply = await nc.request(StateQueries[name].subject, payload, { timeout: 10_000 });
+  return decodeStateReply(name, reply.data);
+}
+
+export async function queryOk<Q extends StateQueryName>(nc: NatsConnection, name: Q, request: StateQueryRequest<Q>) {
+  const reply = await query(nc, name, request);
+  if (!reply.ok) throw new Error(`${name} failed: ${JSON.stringify(reply.error)}`);
+  return reply.value;
+}
+
+/** Every row of every table, in key order, as JSON: two databases with the same history dump the same. */
+export function dumpDatabase(path: string): string {
+  const db = new Database(path, { readonly: true });
+  try {
+    const tables: Record<string, unknown[]> = {
+      webhooks: db.prepare('SELECT *, hex(body) AS body FROM webhooks ORDER BY id').all(),
+      deliveries: db.prepare('SELECT * FROM deliveries ORDER BY id').all(),
+      attempts: db.prepare('SELECT * FROM attempts ORDER BY delivery_id, n').all(),
+      // Zero rows are left behind by statuses a webhook moved through; only the live counts are content.
+      webhook_counts: db.prepare('SELECT * FROM webhook_counts WHERE count > 0 ORDER BY project_id, status').all(),
+    };
+    return JSON.stringify(tables);
+  } catch (err) {
+    throw new Error(`could not dump ${path}`, { cause: err });
+  } finally {
+    db.close();
+  }
+}
+
+export function countRows(path: string, table: 'webhooks' | 'deliveries' | 'attempts', where = '1 = 1'): number {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A history for `count` webhooks over a few projects and targets, covering every path a delivery takes:
+ * forwarded first time, retried then forwarded, retried into the DLQ (event and DLQ copy), failed, a
+ * replay after the DLQ, and no event yet. Returned as messages, in publish order per stream.
+ */
+export function makeHistory(count: number, start = Date.now() - count) {
+  const webhooks: { meta: WebhookMeta; body: Uint8Array }[] = [];
+  const events: DeliveryEvent[] = [];
+  const dlq: DlqCopy[] = [];
+  const projects = ['alpha', 'beta', 'gamma', 'delta'];
+  for (let i = 0; i < count; i++) {
+    const body = new Uint8Array([0, 255, 10, 13, i & 0xff, (i >> 8) & 0xff]);
+    const meta = makeWebhook(projects[i % projects.length] ?? 'alpha', start + i, {
+      bodySize: body.length,
+      ...(i % 3 === 0 ? { dedupeKey: `delivery-${i}` } : {}),
+    });
+    webhooks.push({ meta, body });
+    switch (i % 10) {
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+        events.push(makeEvent(meta, 'forwarded', 1));
+        break;
+      case 4:
+        events.push(makeEvent(meta, 'retrying', 1), makeEvent(meta, 'forwarded', 2));
+        break;
+      case 5:
+        events.push(makeEvent(meta, 'retrying', 1));
+        break;
+      case 6: {
+        events.push(makeEvent(meta, 'retrying', 1), makeEvent(meta, 'retrying', 2), makeEvent(meta, 'attempt', 3));
+        events.push(makeEvent(meta, 'dlq', 3));
+        dlq.push({ webhook: meta, body, target: 'ci', deliveryId: `${meta.id}:ci`, reason: 'max_deliveries', deliveries: 3, deliverySeq: i + 1 });
+        break;
+      }
+      case 7:
+        // Two targets: one forwarded, one failed because its target was removed.
+        events.push(makeEvent(meta, 'forwarded', 1), makeEvent(meta, 'failed', 0, { target: 'audit', error: 'target removed' }));
+        break;
+      case 8:
+        // Parked after a permanent 4xx, then replayed with a new delivery id, which succeeded.
+        events.push(makeEvent(meta, 'attempt', 1, { statusCode: 400, error: 'HTTP 400' }), makeEvent(meta, 'dlq', 1));
+        events.push(makeEvent(meta, 'forwarded', 1, { deliveryId: `${meta.id}:ci:replay-1`, at: meta.receivedAt + 60_000 }));
+        break;
+      default:
+        break; // received, nothing reported yet
+    }
+  }
+  return { webhooks, events, dlq };
+}
+
+export type History = ReturnType<typeof makeHistory>;
+
+/** The same history as HistoryMessages, for applying without NATS. */
+export function historyMessages(history: History): HistoryMessage[] {
+  return [
+    ...history.webhooks.map((w): HistoryMessage => ({ kind: 'webhook', webhook: w })),
+    ...history.events.map((event): HistoryMessage => ({ kind: 'event', event })),
+    ...history.dlq.map(
+      (d, i): HistoryMessage => ({
+        kind: 'dlq',
+        webhook: { meta: d.webhook, body: d.body },
+        deliveryId: d.deliveryId,
+        target: d.target,
+        reason: d.reason,
+        deliveries: d.deliveries,
+        streamSeq: i + 1,
+        parkedAt: d.webhook.receivedAt + 5000,
+      }),
+    ),
+  ];
+}
+
+export function publishHistoryTasks(js: JetStreamClient, history: History) {
+  return {
+    webhooks: history.webhooks.map((w) => () => publishWebhook(js, w.meta, w.body)),
+    events: history.events.map((e) => () => publishEvent(js, e)),
+    dlq: history.dlq.map((d) => () => publishDlq(js, d)),
+  };
+}
