@@ -87,7 +87,9 @@ export class TestRelay {
   /** Runs a service as `node services/<name>/dist/main.js`, as a container would. */
   async spawnService(name: ServiceName): Promise<void> {
     if (name === 'ingest' && this.ingestPort === 0) this.ingestPort = await freePort();
-    const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
+    // SERVICE_NODE_ARGS (e.g. "--cpu-prof") is for profiling a service under a benchmark.
+    const nodeArgs = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'services', name, 'dist', 'main.js')], {
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -7,6 +7,8 @@ import { ProjectId, TargetName } from './names.js';
  */
 export const Headers = {
   webhook: 'Hookrelay-Webhook',
+  /** The webhook id alone, so a hop that needs only the id does not parse the whole request. */
+  webhookId: 'Hookrelay-Webhook-Id',
   target: 'Hookrelay-Target',
   deliveryId: 'Hookrelay-Delivery-Id',
   dlqReason: 'Hookrelay-Dlq-Reason',

@@ -1,12 +1,14 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { Subjects } from '@hookrelay/schemas';
+import { Headers, ProjectId, Subjects } from '@hookrelay/schemas';
 import type { Logger, RouteCache } from '@hookrelay/platform';
-import { deliveryHeaders, firstDeliveryId, readWebhookMeta, MalformedMessageError } from './delivery-message.js';
+import { deliveryHeaders, firstDeliveryId } from './delivery-message.js';
 import type { ForwarderMetrics } from './metrics.js';
 
 /**
  * Turns one accepted webhook into one DELIVERIES message per target of its route, then acks it. The delivery
  * ids are deterministic and used as Nats-Msg-Id, so a webhook dispatched twice (redelivery) is not doubled.
+ * Only the project (from the subject) and the id are read here: the captured request is passed on unparsed
+ * and validated where it is used.
  */
 export class Dispatcher {
   constructor(
@@ -17,27 +19,25 @@ export class Dispatcher {
   ) {}
 
   handle = async (msg: JsMsg): Promise<void> => {
-    let parsed;
-    try {
-      parsed = readWebhookMeta(msg.headers);
-    } catch (err) {
-      if (!(err instanceof MalformedMessageError)) throw err;
-      this.log.error({ err, seq: msg.seq, subject: msg.subject }, 'dropping a malformed webhook message');
+    const projectId = msg.subject.slice('webhooks.'.length);
+    const webhookId = msg.headers?.get(Headers.webhookId);
+    const metaJson = msg.headers?.get(Headers.webhook);
+    if (!webhookId || !metaJson || !ProjectId.safeParse(projectId).success) {
+      this.log.error({ seq: msg.seq, subject: msg.subject }, 'dropping a malformed webhook message');
       msg.term();
       return;
     }
-    const { meta, metaJson } = parsed;
-    const route = this.routes.get(meta.projectId);
+    const route = this.routes.get(projectId);
     if (!route) {
       // The route was removed between accept and dispatch: the webhook stays in history, with no delivery.
-      this.log.warn({ webhookId: meta.id, projectId: meta.projectId }, 'no route for an accepted webhook; not delivered');
+      this.log.warn({ webhookId, projectId }, 'no route for an accepted webhook; not delivered');
       msg.ack();
       return;
     }
     await Promise.all(
       route.targets.map((target) => {
-        const deliveryId = firstDeliveryId(meta.id, target.name);
-        return this.js.publish(Subjects.delivery(meta.projectId, target.name), msg.data, {
+        const deliveryId = firstDeliveryId(webhookId, target.name);
+        return this.js.publish(Subjects.delivery(projectId, target.name), msg.data, {
           msgID: deliveryId,
           headers: deliveryHeaders(metaJson, target.name, deliveryId),
           retries: 3,
@@ -45,6 +45,6 @@ export class Dispatcher {
       }),
     );
     msg.ack();
-    this.metrics.dispatched.labels(meta.projectId).inc(route.targets.length);
+    this.metrics.dispatched.labels(projectId).inc(route.targets.length);
   };
 }

@@ -52,7 +52,7 @@ export async function startForwarder(config: ForwarderConfig, log: Logger = crea
   const dispatch = new ConsumeLoop(js, {
     stream: Streams.webhooks,
     consumer: Consumers.dispatch,
-    maxMessages: 512,
+    maxMessages: 64,
     slots: controlSlots,
     handle: new Dispatcher(js, routes, metrics, log).handle,
     log,

@@ -32,7 +32,7 @@ export class RouteConsumers {
       new ConsumeLoop(this.js, {
         stream: Streams.deliveries,
         consumer: Consumers.route(projectId),
-        maxMessages: 256,
+        maxMessages: 64,
         slots: this.slots,
         handle: this.deliverer.handle,
         log: this.log,

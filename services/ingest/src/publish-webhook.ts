@@ -43,6 +43,7 @@ export class WebhookPublisher {
     }
     const h = natsHeaders();
     h.set(Headers.webhook, metaJson);
+    h.set(Headers.webhookId, meta.id);
     let ack;
     try {
       ack = await this.js.publish(Subjects.webhook(meta.projectId), body, {

@@ -1,0 +1,136 @@
+// Benchmark: webhooks accepted (202 after a durable JetStream ack) and delivered per second at full load, and
+// accept-to-delivery latency at a steady 1,000/s. Every service runs in its own process beside a private
+// nats-server, as `npm start` runs them. Prints figures; asserts nothing about time.
+import { createServer, type Server } from 'node:http';
+import autocannon from 'autocannon';
+import { sleep, eventually } from '@hookrelay/test-support';
+import { TestRelay, routeYaml, type ServiceName } from '../support/relay.js';
+
+const BODY = JSON.stringify({ event: 'order.created', pad: 'x'.repeat(960) }); // ~1 KiB
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+interface Sink {
+  server: Server;
+  port: number;
+  delivered: Set<string>;
+  latencies: number[];
+  count: number;
+}
+
+/** The webhook target: counts deliveries and, when the body carries a send time, the latency. */
+async function startSink(): Promise<Sink> {
+  const sink: Sink = { delivered: new Set(), latencies: [], count: 0, port: 0, server: createServer() };
+  sink.server.on('request', (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const now = performance.timeOrigin + performance.now();
+      sink.count++;
+      sink.delivered.add(req.headers['webhook-id'] as string);
+      const body = Buffer.concat(chunks).toString();
+      const m = /"t":(\d+(?:\.\d+)?)/.exec(body);
+      if (m) sink.latencies.push(now - Number(m[1]));
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => sink.server.listen(0, '127.0.0.1', r));
+  sink.port = (sink.server.address() as { port: number }).port;
+  return sink;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+function cannon(url: string, opts: Partial<autocannon.Options>): Promise<autocannon.Result> {
+  return autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, ...opts });
+}
+
+async function waitDrained(sink: Sink, expected: number, timeoutMs = 60_000): Promise<boolean> {
+  try {
+    await eventually(() => sink.count >= expected, { timeoutMs, intervalMs: 100 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fullLoad(relay: TestRelay, sink: Sink) {
+  const url = relay.url('/hooks/bench');
+  const before = sink.count;
+  const started = Date.now();
+  const result = await cannon(url, { connections: 128, duration: SECONDS });
+  const accepted = result['2xx'];
+  const acceptedPerSec = accepted / ((Date.now() - started) / 1000);
+  const allDelivered = await waitDrained(sink, before + accepted);
+  const deliveredPerSec = (sink.count - before) / ((Date.now() - started) / 1000);
+  return { acceptedPerSec, deliveredPerSec, accepted, non2xx: result.non2xx, errors: result.errors, lost: allDelivered ? 0 : before + accepted - sink.count };
+}
+
+async function steadyLatency(relay: TestRelay, sink: Sink, rate: number) {
+  sink.latencies = [];
+  const before = sink.count;
+  const result = await autocannon({
+    url: relay.url('/hooks/bench'),
+    method: 'POST',
+    connections: 32,
+    overallRate: rate,
+    duration: SECONDS,
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          headers: { 'content-type': 'application/json' },
+          body: `{"t":${performance.timeOrigin + performance.now()},"pad":"${'x'.repeat(960)}"}`,
+        }),
+      },
+    ],
+  });
+  await waitDrained(sink, before + result['2xx']);
+  const sorted = [...sink.latencies].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), samples: sorted.length, accepted: result['2xx'] };
+}
+
+async function main() {
+  const sink = await startSink();
+  const relay = await TestRelay.start({
+    services: [],
+    routes: { 'bench.yaml': routeYaml('bench', { targets: [{ name: 'sink', url: `http://127.0.0.1:${sink.port}/in` }] }) },
+  });
+  const services: ServiceName[] = ['operator', 'forwarder', 'ingest'];
+  for (const name of services) await relay.spawnService(name);
+  await relay.routeReady('bench');
+  console.log(`relay: ${services.join(', ')} (one process each) + nats-server ${relay.nats.url}; ${RUNS} runs of ${SECONDS}s; 1 KiB JSON bodies`);
+
+  console.log('warming up…');
+  await cannon(relay.url('/hooks/bench'), { connections: 64, duration: 5 });
+  await waitDrained(sink, 0);
+  await sleep(1000);
+
+  const loads = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await fullLoad(relay, sink);
+    loads.push(r);
+    console.log(`full load run ${i + 1}: accepted ${r.acceptedPerSec.toFixed(0)}/s, delivered ${r.deliveredPerSec.toFixed(0)}/s, non-2xx ${r.non2xx}, errors ${r.errors}, lost ${r.lost}`);
+  }
+  const lat = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await steadyLatency(relay, sink, 1000);
+    lat.push(r);
+    console.log(`steady 1000/s run ${i + 1}: accept-to-delivery p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (${r.samples} samples)`);
+  }
+  const accepted = median(loads.map((r) => r.acceptedPerSec));
+  const delivered = median(loads.map((r) => r.deliveredPerSec));
+  const p99 = median(lat.map((r) => r.p99));
+  const lost = loads.reduce((n, r) => n + r.lost, 0);
+  console.log('\nmedians                         measured      aim');
+  console.log(`accepted/s at full load        ${accepted.toFixed(0).padStart(9)}   >= 5000`);
+  console.log(`delivered/s at full load       ${delivered.toFixed(0).padStart(9)}   >= 5000`);
+  console.log(`accept-to-delivery p50 @1000/s ${median(lat.map((r) => r.p50)).toFixed(2).padStart(9)} ms`);
+  console.log(`accept-to-delivery p99 @1000/s ${p99.toFixed(2).padStart(9)} ms  < 10 ms`);
+  console.log(`webhooks lost                  ${String(lost).padStart(9)}   0`);
+  await relay.stop();
+  sink.server.close();
+}
+
+await main();
