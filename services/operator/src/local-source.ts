@@ -6,6 +6,7 @@ import type { OperatorMetrics } from './metrics.js';
 import { failedStatus, reconcileRoute, releaseRoutes, validateRoute, type RouteStatus } from './reconcile.js';
 import { ROUTE_FILE_PATTERN, parseRouteFile, type RouteFileDocument } from './route-file.js';
 import type { RouteStore } from './route-store.js';
+import { localSecretReader, secretChecker, type SecretReader } from './secrets.js';
 
 export const LOCAL_SOURCE_PREFIX = 'local/';
 const MAX_ROUTE_FILE_BYTES = 1_048_576;
@@ -26,6 +27,8 @@ export interface LocalSourceOptions {
   publicUrl: string;
   log: Logger;
   metrics?: OperatorMetrics;
+  /** Where secret references point in local mode; default: the environment and files (localSecretReader). */
+  readSecret?: SecretReader;
   /** fs.watch misses events (editors that rename, network filesystems): the folder is rescanned this often. */
   scanIntervalMs?: number;
   /** Every file is reconciled again this often, repairing drift (a consumer deleted by hand, a NATS store lost). */
@@ -62,10 +65,12 @@ export class LocalRouteSource {
   private lastResync = Date.now();
   private stopped = false;
   private missingDirLogged = false;
+  private readonly checkSecrets: ReturnType<typeof secretChecker>;
 
   constructor(private readonly options: LocalSourceOptions) {
     this.scanIntervalMs = options.scanIntervalMs ?? 2_000;
     this.resyncIntervalMs = options.resyncIntervalMs ?? 60_000;
+    this.checkSecrets = secretChecker(options.readSecret ?? localSecretReader());
   }
 
   /** Resolves after the first full scan: every file reconciled, every orphaned local route removed. */
@@ -194,7 +199,7 @@ export class LocalRouteSource {
           status = { ready: false, reason: 'ProjectIdConflict', projectId, message: `project ${projectId} is routed twice in ${source}` };
         } else {
           try {
-            status = await reconcileRoute(doc.value, { store, source, publicUrl });
+            status = await reconcileRoute(doc.value, { store, source, publicUrl, checkSecrets: this.checkSecrets });
           } catch (err) {
             status = failedStatus(err, validation.ok ? validation.route.projectId : undefined);
           }

@@ -6,7 +6,7 @@ export interface OperatorMetrics {
 }
 
 const resultOf = (status: RouteStatus): string =>
-  ({ Reconciled: 'ready', InvalidYaml: 'invalid', InvalidSpec: 'invalid', ProjectIdConflict: 'conflict', ReconcileFailed: 'error' })[
+  ({ Reconciled: 'ready', InvalidYaml: 'invalid', InvalidSpec: 'invalid', SecretNotFound: 'invalid', ProjectIdConflict: 'conflict', ReconcileFailed: 'error' })[
     status.reason
   ];
 

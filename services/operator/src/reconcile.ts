@@ -4,11 +4,12 @@ import {
   RouteConfig,
   WebhookRouteDocument,
   deliveryPolicyOf,
+  type WebhookRouteSpec,
 } from '@hookrelay/schemas';
 import { RouteChangedConcurrentlyError, type RouteStore, type StoredRoute } from './route-store.js';
 
 /** Why a route is, or is not, Ready: the `reason` of its Ready condition. */
-export type RouteReason = 'Reconciled' | 'InvalidYaml' | 'InvalidSpec' | 'ProjectIdConflict' | 'ReconcileFailed';
+export type RouteReason = 'Reconciled' | 'InvalidYaml' | 'InvalidSpec' | 'SecretNotFound' | 'ProjectIdConflict' | 'ReconcileFailed';
 
 /** The state of one WebhookRoute, in the words its Ready condition uses. */
 export interface RouteStatus {
@@ -33,9 +34,11 @@ export interface ReconcileContext {
    * generation is then bumped each time the route changes.
    */
   generation?: number;
+  /** Checks the spec's secret references; a status when one does not resolve (nothing is then written). */
+  checkSecrets?: (spec: WebhookRouteSpec) => Promise<RouteStatus | undefined>;
 }
 
-export type RouteValidation = { ok: true; route: RouteConfig } | { ok: false; status: RouteStatus };
+export type RouteValidation = { ok: true; route: RouteConfig; spec: WebhookRouteSpec } | { ok: false; status: RouteStatus };
 
 /** `spec.targets[0].url: must be an http:// or https:// URL; ...`: zod issues in words a person can act on. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
@@ -55,7 +58,7 @@ export function webhookUrlOf(publicUrl: string, projectId: string): string {
 }
 
 /** Validates a WebhookRoute document and computes its RouteConfig; does no I/O. */
-export function validateRoute(document: unknown, context: Omit<ReconcileContext, 'store'>): RouteValidation {
+export function validateRoute(document: unknown, context: Pick<ReconcileContext, 'source' | 'publicUrl' | 'generation'>): RouteValidation {
   const parsed = WebhookRouteDocument.safeParse(document);
   if (!parsed.success) {
     return { ok: false, status: { ready: false, reason: 'InvalidSpec', message: describeIssues(parsed.error.issues) } };
@@ -80,7 +83,7 @@ export function validateRoute(document: unknown, context: Omit<ReconcileContext,
       status: { ready: false, reason: 'InvalidSpec', message: `${message} (set spec.projectId, or rename the route)` },
     };
   }
-  return { ok: true, route: route.data };
+  return { ok: true, route: route.data, spec };
 }
 
 export function conflictStatus(projectId: string, owner: string): RouteStatus {
@@ -115,6 +118,8 @@ const CONCURRENT_CHANGE_RETRIES = 3;
 export async function reconcileRoute(document: unknown, context: ReconcileContext): Promise<RouteStatus> {
   const validation = validateRoute(document, context);
   if (!validation.ok) return validation.status;
+  const secretProblem = await context.checkSecrets?.(validation.spec);
+  if (secretProblem) return { ...secretProblem, projectId: validation.route.projectId };
   for (let attempt = 1; ; attempt++) {
     const stored = await context.store.get(validation.route.projectId);
     if (stored && stored.owner !== context.source) return conflictStatus(validation.route.projectId, stored.owner);

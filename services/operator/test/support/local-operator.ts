@@ -1,37 +1,33 @@
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import { pino } from 'pino';
 import { stringify } from 'yaml';
-import { Consumers, ROUTES_BUCKET, RouteConfig, Streams } from '@hookrelay/schemas';
-import { provisionJetStream } from '@hookrelay/platform';
-import { TestNatsServer } from '@hookrelay/test-support';
+import type { RouteConfig } from '@hookrelay/schemas';
 import { OperatorConfig, startOperator, type RunningOperator } from '../../src/index.js';
+import { NatsRoutes, capturingLogger, type LogLine } from './nats-routes.js';
 
-/** One pino line, parsed. */
-export type LogLine = Record<string, unknown> & { level: number; msg: string };
+export type { LogLine };
 
 export interface RouteDocumentInput {
   name: string;
+  namespace?: string;
   projectId?: string;
   targets?: { name: string; url: string }[];
   delivery?: Record<string, unknown>;
+  extra?: Record<string, unknown>;
 }
 
 /** A WebhookRoute document as a user writes it. */
-export function routeDocument({ name, projectId, targets, delivery }: RouteDocumentInput): Record<string, unknown> {
+export function routeDocument({ name, namespace, projectId, targets, delivery, extra }: RouteDocumentInput): Record<string, unknown> {
   return {
     apiVersion: 'hookrelay.dev/v1alpha1',
     kind: 'WebhookRoute',
-    metadata: { name },
+    metadata: { name, ...(namespace ? { namespace } : {}) },
     spec: {
       ...(projectId ? { projectId } : {}),
       targets: targets ?? [{ name: 'main', url: 'http://127.0.0.1:9000/hooks' }],
       ...(delivery ? { delivery } : {}),
+      ...extra,
     },
   };
 }
@@ -47,37 +43,24 @@ export class LocalOperatorHarness {
   operator: RunningOperator | undefined;
 
   private constructor(
-    readonly nats: TestNatsServer,
+    readonly nats: NatsRoutes,
     readonly dir: string,
-    private readonly nc: NatsConnection,
-    private readonly kv: KV,
-    private readonly jsm: JetStreamManager,
   ) {}
 
   static async create(): Promise<LocalOperatorHarness> {
-    const nats = await TestNatsServer.start();
-    const dir = await mkdtemp(join(tmpdir(), 'hookrelay-routes-'));
-    const nc = await connect({ servers: nats.url });
-    await provisionJetStream(nc, { replicas: 1, historyRetentionMs: 3_600_000 });
-    const kv = await new Kvm(nc).open(ROUTES_BUCKET);
-    return new LocalOperatorHarness(nats, dir, nc, kv, await jetstreamManager(nc));
+    return new LocalOperatorHarness(await NatsRoutes.start(), await mkdtemp(join(tmpdir(), 'hookrelay-routes-')));
   }
 
-  async start(): Promise<RunningOperator> {
+  async start(env: Record<string, string> = {}): Promise<RunningOperator> {
     const config = OperatorConfig.parse({
       NATS_URL: this.nats.url,
       ROUTES_DIR: this.dir,
       OPERATOR_PORT: '0',
       OPERATOR_MODE: 'local',
       HOOKRELAY_PUBLIC_URL: 'https://hooks.example.com',
+      ...env,
     });
-    const sink = new Writable({
-      write: (chunk: Buffer, _encoding, done) => {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) this.logs.push(JSON.parse(line) as LogLine);
-        done();
-      },
-    });
-    this.operator = await startOperator(config, pino({ level: 'info', base: { service: 'operator' } }, sink));
+    this.operator = await startOperator(config, capturingLogger(this.logs));
     return this.operator;
   }
 
@@ -94,32 +77,24 @@ export class LocalOperatorHarness {
     return unlink(join(this.dir, file));
   }
 
-  /** The route as ingest and the forwarder read it, or undefined. */
-  async route(projectId: string): Promise<RouteConfig | undefined> {
-    const entry = await this.kv.get(projectId);
-    return entry?.operation === 'PUT' ? RouteConfig.parse(entry.json()) : undefined;
+  route(projectId: string): Promise<RouteConfig | undefined> {
+    return this.nats.route(projectId);
   }
 
-  /** Writes a KV entry as another operator would. */
-  async putRoute(route: RouteConfig): Promise<void> {
-    await this.kv.put(route.projectId, JSON.stringify(route));
+  putRoute(route: RouteConfig): Promise<void> {
+    return this.nats.putRoute(route);
   }
 
-  async consumer(projectId: string): Promise<ConsumerInfo | undefined> {
-    try {
-      return await this.jsm.consumers.info(Streams.deliveries, Consumers.route(projectId));
-    } catch {
-      return undefined;
-    }
+  consumer(projectId: string) {
+    return this.nats.consumer(projectId);
   }
 
   statusOf(file: string, projectId?: string) {
-    return this.operator?.statuses().find((s) => s.file === file && (projectId === undefined || s.projectId === projectId));
+    return this.operator?.statuses().find((s) => 'file' in s && s.file === file && (projectId === undefined || s.projectId === projectId));
   }
 
   async close(): Promise<void> {
     await this.stopOperator();
-    await this.nc.close();
     await this.nats.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
