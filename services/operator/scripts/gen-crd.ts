@@ -5,5 +5,8 @@ import { CRD_FILE, webhookRouteCrdYaml } from './crd.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const text = webhookRouteCrdYaml();
-await writeFile(`${repoRoot}${CRD_FILE}`, text);
-console.log(`wrote ${CRD_FILE}`);
+// Helm installs what is in a chart's crds/ folder before anything else.
+for (const file of [CRD_FILE, `charts/hookrelay/${CRD_FILE}`]) {
+  await writeFile(`${repoRoot}${file}`, text);
+  console.log(`wrote ${file}`);
+}
