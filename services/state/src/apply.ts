@@ -1,6 +1,8 @@
 import type { Statement } from 'better-sqlite3';
-import type { DeliveryEvent, DeliveryStatus, FeedEntry, WebhookMeta } from '@hookrelay/schemas';
+import type { DeliveryEvent, FeedEntry, WebhookMeta, WebhookStatus } from '@hookrelay/schemas';
+import { StatusCountChanges } from './counts.js';
 import type { SqliteDatabase } from './database.js';
+import { deriveDeliveryState, type DeliveryFacts, type LastAttempt } from './delivery-state.js';
 import { DELIVERY_STATE_COLUMNS, webhookProgress, type DeliveryStateRow } from './targets.js';
 
 /** A webhook as WEBHOOKS (or a DLQ copy) carries it. */
@@ -52,13 +54,44 @@ const failureWins = `(excluded.failed_at IS NOT NULL AND (failed_at IS NULL OR e
 const attemptRank = (t: string) =>
   `(CASE ${t}.outcome WHEN 'forwarded' THEN 2 WHEN 'attempt' THEN 1 ELSE 0 END, ${t}.started_at, coalesce(${t}.status_code, -1), coalesce(${t}.error, ''))`;
 
-interface DeliveryFactsRow {
+/** One delivery's facts as a message states them (the columns of `deliveries` that are merged). */
+interface DeliveryFactRow {
+  id: string;
+  webhookId: string;
+  projectId: string;
+  target: string;
+  url: string | null;
+  firstSeenAt: number;
+  maxAttempt: number;
+  forwardedAt: number | null;
+  dlqAt: number | null;
+  dlqReason: string | null;
+  dlqStreamSeq: number | null;
+  failedAt: number | null;
+  failedError: string | null;
+}
+
+interface AttemptRow {
+  deliveryId: string;
+  n: number;
+  webhookId: string;
+  outcome: 'attempt' | 'retrying' | 'forwarded';
+  startedAt: number;
+  durationMs: number | null;
+  statusCode: number | null;
+  error: string | null;
+  errorStack: string | null;
+  responseSnippet: string | null;
+  nextAttemptAt: number | null;
+}
+
+interface StoredFactsRow {
   forwarded_at: number | null;
   dlq_at: number | null;
   failed_at: number | null;
   failed_error: string | null;
   max_attempt: number;
-  status: DeliveryStatus;
+  status: string;
   attempts: number;
   last_status_code: number | null;
   last_error: string | null;
@@ -70,53 +103,71 @@ interface DeliveryFactsRow {
   attempt_next_at: number | null;
 }
 
-interface WebhookHeadRow {
-  status: string;
+/** A webhook's head and one of its deliveries (the columns are null when it has none yet). */
+type WebhookWithDeliveryRow = {
+  webhook_status: WebhookStatus;
   project_id: string;
   method: string;
   path: string;
   received_at: number;
   captured: number;
-}
+} & { [K in keyof DeliveryStateRow]: DeliveryStateRow[K] | null };
+
+type ApplyOutcome = 'inserted' | 'merged' | 'unchanged';
 
 /**
  * Applies history messages to the database, one transaction per batch. Applying a message twice changes
  * nothing, and any order of the same messages ends in the same rows: facts are merged with min/max and
- * fixed tie-breaks, and statuses are recomputed from the facts of what the batch touched.
+ * fixed tie-breaks, and the derived columns (statuses, counts) are a function of the facts alone.
+ *
+ * The common case takes a short path: a delivery first heard of gets its derived state from the one
+ * message in the same insert; only one with earlier facts is read back and recomputed.
  */
 export class HistoryWriter {
-  private readonly captureWebhook: Statement<unknown[]>;
-  private readonly reserveWebhook: Statement<unknown[]>;
-  private readonly mergeDelivery: Statement<unknown[]>;
-  private readonly mergeAttempt: Statement<unknown[]>;
-  private readonly readDeliveryFacts: Statement<[string], DeliveryFactsRow>;
-  private readonly writeDeliveryState: Statement<unknown[]>;
+  private readonly insertPayload: Statement<[string, Buffer]>;
+  private readonly insertWebhook: Statement<unknown[]>;
+  private readonly readWebhookPlace: Statement<[string], { project_id: string; status: WebhookStatus; captured: number }>;
+  private readonly fillReservedWebhook: Statement<unknown[]>;
+  private readonly reserveWebhook: Statement<[string, string, number, string]>;
+  private readonly readDeliveryOwner: Statement<[string], { project_id: string | null; first_seen_at: number | null }>;
   private readonly readDeliveryStates: Statement<[string], DeliveryStateRow>;
-  private readonly readWebhookHead: Statement<[string], WebhookHeadRow>;
+  private readonly insertDelivery: Statement<unknown[]>;
+  private readonly mergeDelivery: Statement<unknown[]>;
+  private readonly insertAttempt: Statement<unknown[]>;
+  private readonly mergeAttempt: Statement<unknown[]>;
+  private readonly readDeliveryFacts: Statement<[string, string], StoredFactsRow>;
+  private readonly writeDeliveryState: Statement<unknown[]>;
+  private readonly readWebhookWithDeliveries: Statement<[string], WebhookWithDeliveryRow>;
   private readonly writeWebhookStatus: Statement<[string, string]>;
+  private readonly writeReservedTime: Statement<[number, string]>;
+  private readonly counts: StatusCountChanges;
   private readonly applyInTransaction: (messages: readonly HistoryMessage[]) => FeedEntry[];
+  private readonly rebuildInTransaction: () => void;
 
-  constructor(db: SqliteDatabase) {
-    this.captureWebhook = db.prepare(`
-      INSERT INTO webhooks (id, project_id, received_at, method, path, query, content_type, body_size, source_ip,
-                            dedupe_key, captured, headers, body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET
-        project_id = excluded.project_id, received_at = excluded.received_at, method = excluded.method,
-        path = excluded.path, query = excluded.query, content_type = excluded.content_type,
-        body_size = excluded.body_size, source_ip = excluded.source_ip, dedupe_key = excluded.dedupe_key,
-        captured = 1, headers = excluded.headers, body = excluded.body
-      WHERE webhooks.captured = 0`);
-    // A delivery event may come first: hold the webhook's place until WEBHOOKS delivers it.
-    this.reserveWebhook = db.prepare(`
-      INSERT INTO webhooks (id, project_id, received_at) VALUES (?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET received_at = excluded.received_at
-      WHERE webhooks.captured = 0 AND excluded.received_at < webhooks.received_at`);
+  constructor(private readonly db: SqliteDatabase) {
+    this.insertPayload = db.prepare('INSERT INTO webhook_payloads (headers, body) VALUES (?, ?)');
+    this.insertWebhook = db.prepare(`
+      INSERT INTO webhooks (id, project_id, received_at, method, path, query, content_type, body_size,
+                            source_ip, dedupe_key, captured, payload_ref)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`);
+    this.readWebhookPlace = db.prepare('SELECT project_id, status, captured FROM webhooks WHERE id = ?');
+    this.fillReservedWebhook = db.prepare(`
+      UPDATE webhooks SET project_id = ?, received_at = ?, method = ?, path = ?, query = ?, content_type = ?,
+                          body_size = ?, source_ip = ?, dedupe_key = ?, captured = 1, payload_ref = ?
+      WHERE id = ? AND captured = 0`);
+    this.reserveWebhook = db.prepare('INSERT INTO webhooks (id, project_id, received_at, status) VALUES (?, ?, ?, ?)');
+    this.readDeliveryOwner = db.prepare(
+      'SELECT min(project_id) AS project_id, min(first_seen_at) AS first_seen_at FROM deliveries WHERE webhook_id = ?',
+    );
+    this.readDeliveryStates = db.prepare(`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE webhook_id = ?`);
+    const deliveryFactColumns = `id, webhook_id, project_id, target, url, first_seen_at, max_attempt, forwarded_at,
+      dlq_at, dlq_reason, dlq_stream_seq, failed_at, failed_error`;
+    this.insertDelivery = db.prepare(`
+      INSERT OR IGNORE INTO deliveries (${deliveryFactColumns}, status, attempts, last_status_code, last_error, next_attempt_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.mergeDelivery = db.prepare(`
-      INSERT INTO deliveries (id, webhook_id, project_id, target, url, first_seen_at, max_attempt, forwarded_at,
-                              dlq_at, dlq_reason, dlq_stream_seq, failed_at, failed_error)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET
+      INSERT INTO deliveries (${deliveryFactColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (webhook_id, id) DO UPDATE SET
         url = ${maxOf('url')},
         first_seen_at = min(first_seen_at, excluded.first_seen_at),
         max_attempt = max(max_attempt, excluded.max_attempt),
@@ -129,11 +180,12 @@ export class HistoryWriter {
       WHERE ${raises('url')} OR excluded.first_seen_at < first_seen_at OR excluded.max_attempt > max_attempt
         OR ${lowers('forwarded_at')} OR ${lowers('dlq_at')} OR ${raises('dlq_reason')} OR ${lowers('dlq_stream_seq')}
         OR ${failureWins}`);
+    const attemptColumns = `delivery_id, n, webhook_id, outcome, started_at, duration_ms, status_code, error, error_stack,
+      response_snippet, next_attempt_at`;
+    this.insertAttempt = db.prepare(`INSERT INTO attempts (${attemptColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.mergeAttempt = db.prepare(`
-      INSERT INTO attempts (delivery_id, n, webhook_id, outcome, started_at, duration_ms, status_code, error,
-                            error_stack, response_snippet, next_attempt_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (delivery_id, n) DO UPDATE SET
+      INSERT INTO attempts (${attemptColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (webhook_id, delivery_id, n) DO UPDATE SET
         outcome = excluded.outcome, started_at = excluded.started_at, duration_ms = excluded.duration_ms,
         status_code = excluded.status_code, error = excluded.error, error_stack = excluded.error_stack,
         response_snippet = excluded.response_snippet, next_attempt_at = excluded.next_attempt_at
@@ -144,15 +196,22 @@ export class HistoryWriter {
              a.n, a.outcome, a.status_code AS attempt_status_code, a.error AS attempt_error,
              a.next_attempt_at AS attempt_next_at
       FROM deliveries d
-      LEFT JOIN attempts a ON a.delivery_id = d.id AND a.n = (SELECT max(n) FROM attempts WHERE delivery_id = d.id)
-      WHERE d.id = ?`);
+      LEFT JOIN attempts a ON a.webhook_id = d.webhook_id AND a.delivery_id = d.id
+        AND a.n = (SELECT max(n) FROM attempts WHERE webhook_id = d.webhook_id AND delivery_id = d.id)
+      WHERE d.webhook_id = ? AND d.id = ?`);
     this.writeDeliveryState = db.prepare(
-      'UPDATE deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, next_attempt_at = ? WHERE id = ?',
+      'UPDATE deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, next_attempt_at = ? WHERE webhook_id = ? AND id = ?',
     );
-    this.readDeliveryStates = db.prepare(`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE webhook_id = ?`);
-    this.readWebhookHead = db.prepare('SELECT status, project_id, method, path, received_at, captured FROM webhooks WHERE id = ?');
+    this.readWebhookWithDeliveries = db.prepare(`
+      SELECT w.status AS webhook_status, w.project_id, w.method, w.path, w.received_at, w.captured,
+             ${DELIVERY_STATE_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}
+      FROM webhooks w LEFT JOIN deliveries d ON d.webhook_id = w.id
+      WHERE w.id = ?`);
     this.writeWebhookStatus = db.prepare('UPDATE webhooks SET status = ? WHERE id = ?');
+    this.writeReservedTime = db.prepare('UPDATE webhooks SET received_at = ? WHERE id = ? AND captured = 0');
+    this.counts = new StatusCountChanges(db);
     this.applyInTransaction = db.transaction((messages: readonly HistoryMessage[]) => this.applyAll(messages));
+    this.rebuildInTransaction = db.transaction(() => this.rebuildAll());
   }
 
   /**
@@ -160,107 +219,221 @@ export class HistoryWriter {
    * changed (a duplicate changes nothing, so it yields none).
    */
   applyBatch(messages: readonly HistoryMessage[]): FeedEntry[] {
-    return this.applyInTransaction(messages);
+    try {
+      return this.applyInTransaction(messages);
+    } catch (err) {
+      this.counts.discard();
+      throw err;
+    }
+  }
+
+  /**
+   * Recomputes every derived column and the counts from the facts: for after a migration that changes
+   * how statuses are derived (and a test that the short paths agree with the long one).
+   */
+  rebuildDerived(): void {
+    try {
+      this.rebuildInTransaction();
+    } catch (err) {
+      this.counts.discard();
+      throw err;
+    }
   }
 
   private applyAll(messages: readonly HistoryMessage[]): FeedEntry[] {
-    const touchedDeliveries = new Set<string>();
+    const touchedDeliveries = new Map<string, string>(); // delivery id -> webhook id
     const touchedWebhooks = new Set<string>();
+    // Webhooks inserted new by this batch and not touched since: their feed entry is their capture.
+    const freshWebhooks = new Map<string, WebhookMeta>();
+    const captureInto = (webhook: CapturedWebhook) => {
+      const outcome = this.capture(webhook);
+      if (outcome === 'inserted') freshWebhooks.set(webhook.meta.id, webhook.meta);
+      else if (outcome === 'merged') touchedWebhooks.add(webhook.meta.id);
+    };
+    const deliveryChanged = (outcome: ApplyOutcome, deliveryId: string, webhookId: string) => {
+      if (outcome === 'unchanged') return;
+      if (outcome === 'merged') touchedDeliveries.set(deliveryId, webhookId);
+      touchedWebhooks.add(webhookId);
+    };
     for (const message of messages) {
       switch (message.kind) {
         case 'webhook':
-          if (this.capture(message.webhook)) touchedWebhooks.add(message.webhook.meta.id);
+          captureInto(message.webhook);
           break;
         case 'event':
-          if (this.applyEvent(message.event)) {
-            touchedDeliveries.add(message.event.deliveryId);
-            touchedWebhooks.add(message.event.webhookId);
-          }
+          deliveryChanged(this.applyEvent(message.event), message.event.deliveryId, message.event.webhookId);
           break;
-        case 'dlq': {
-          const { meta } = message.webhook;
-          if (this.capture(message.webhook)) touchedWebhooks.add(meta.id);
-          const merged = this.mergeDelivery.run(
-            message.deliveryId, meta.id, meta.projectId, message.target, null, message.parkedAt,
-            message.deliveries ?? 0, null, message.parkedAt, message.reason ?? null, message.streamSeq, null, null,
-          );
-          if (merged.changes > 0) {
-            touchedDeliveries.add(message.deliveryId);
-            touchedWebhooks.add(meta.id);
-          }
+        case 'dlq':
+          captureInto(message.webhook);
+          deliveryChanged(this.applyDlqCopy(message), message.deliveryId, message.webhook.meta.id);
           break;
-        }
       }
     }
-    for (const deliveryId of touchedDeliveries) this.recomputeDelivery(deliveryId);
+    for (const [deliveryId, webhookId] of touchedDeliveries) this.recomputeDelivery(webhookId, deliveryId);
     const feed: FeedEntry[] = [];
     for (const webhookId of touchedWebhooks) {
       const entry = this.recomputeWebhook(webhookId);
       if (entry) feed.push(entry);
     }
+    for (const [webhookId, meta] of freshWebhooks) {
+      if (touchedWebhooks.has(webhookId)) continue;
+      const { id, projectId, method, path, receivedAt } = meta;
+      feed.push({ id, projectId, method, path, receivedAt, status: 'received', targets: [] });
+    }
+    this.counts.write();
     return feed;
   }
 
-  private capture({ meta, body }: CapturedWebhook): boolean {
-    return (
-      this.captureWebhook.run(
-        meta.id, meta.projectId, meta.receivedAt, meta.method, meta.path, meta.query, meta.contentType ?? null,
-        meta.bodySize, meta.sourceIp, meta.dedupeKey ?? null, JSON.stringify(meta.headers),
-        Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-      ).changes > 0
-    );
+  /** inserted: a webhook not seen before; merged: it completes a place held for it by earlier events. */
+  private capture({ meta, body }: CapturedWebhook): ApplyOutcome {
+    const place = this.readWebhookPlace.get(meta.id);
+    if (place?.captured === 1) return 'unchanged';
+    const payloadRef = this.insertPayload.run(
+      JSON.stringify(meta.headers),
+      Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+    ).lastInsertRowid;
+    const values = [
+      meta.projectId, meta.receivedAt, meta.method, meta.path, meta.query, meta.contentType ?? null, meta.bodySize,
+      meta.sourceIp, meta.dedupeKey ?? null, payloadRef,
+    ];
+    if (!place) {
+      this.insertWebhook.run(meta.id, ...values);
+      this.counts.add(meta.projectId, 'received', +1);
+      return 'inserted';
+    }
+    this.fillReservedWebhook.run(...values, meta.id);
+    if (place.project_id !== meta.projectId) {
+      this.counts.move({ projectId: place.project_id, status: place.status }, { projectId: meta.projectId, status: place.status });
+    }
+    return 'merged';
   }
 
-  private applyEvent(e: DeliveryEvent): boolean {
-    this.reserveWebhook.run(e.webhookId, e.projectId, uuidV7Time(e.webhookId) ?? e.at);
+  private applyEvent(e: DeliveryEvent): ApplyOutcome {
     const error = splitError(e.error);
-    let changed =
-      this.mergeDelivery.run(
-        e.deliveryId, e.webhookId, e.projectId, e.target, e.url ?? null, e.at, e.attempt,
-        e.kind === 'forwarded' ? e.at : null,
-        e.kind === 'dlq' ? e.at : null, null, null,
-        e.kind === 'failed' ? e.at : null, e.kind === 'failed' ? error.message : null,
-      ).changes > 0;
+    const facts: DeliveryFactRow = {
+      id: e.deliveryId,
+      webhookId: e.webhookId,
+      projectId: e.projectId,
+      target: e.target,
+      url: e.url ?? null,
+      firstSeenAt: e.at,
+      maxAttempt: e.attempt,
+      forwardedAt: e.kind === 'forwarded' ? e.at : null,
+      dlqAt: e.kind === 'dlq' ? e.at : null,
+      dlqReason: null,
+      dlqStreamSeq: null,
+      failedAt: e.kind === 'failed' ? e.at : null,
+      failedError: e.kind === 'failed' ? error.message : null,
+    };
     // attempt, retrying and forwarded each report one attempt; dlq and failed report the delivery's end.
-    if (e.attempt >= 1 && (e.kind === 'attempt' || e.kind === 'retrying' || e.kind === 'forwarded')) {
-      changed =
-        this.mergeAttempt.run(
-          e.deliveryId, e.attempt, e.webhookId, e.kind, e.at, e.durationMs ?? null, e.statusCode ?? null,
-          error.message, error.stack, e.responseSnippet ?? null, e.kind === 'retrying' ? (e.nextAttemptAt ?? null) : null,
-        ).changes > 0 || changed;
-    }
-    return changed;
+    const attempt: AttemptRow | undefined =
+      e.attempt >= 1 && (e.kind === 'attempt' || e.kind === 'retrying' || e.kind === 'forwarded')
+        ? {
+            deliveryId: e.deliveryId,
+            n: e.attempt,
+            webhookId: e.webhookId,
+            outcome: e.kind,
+            startedAt: e.at,
+            durationMs: e.durationMs ?? null,
+            statusCode: e.statusCode ?? null,
+            error: error.message,
+            errorStack: error.stack,
+            responseSnippet: e.responseSnippet ?? null,
+            nextAttemptAt: e.kind === 'retrying' ? (e.nextAttemptAt ?? null) : null,
+          }
+        : undefined;
+    return this.applyDelivery(facts, attempt);
   }
 
-  /** A delivery's status from its facts: an end (forwarded, dlq, failed, in that order) or its last attempt. */
-  private recomputeDelivery(deliveryId: string): void {
-    const f = this.readDeliveryFacts.get(deliveryId);
-    if (!f) return;
-    const status: DeliveryStatus =
-      f.forwarded_at !== null ? 'forwarded'
-      : f.dlq_at !== null ? 'dlq'
-      : f.failed_at !== null ? 'failed'
-      : f.outcome === 'forwarded' ? 'forwarded'
-      : f.outcome === 'attempt' ? 'failed' // failed, no retry scheduled: the DLQ copy is on its way
-      : 'retrying';
-    const attempts = Math.max(f.max_attempt, f.n ?? 0);
-    const lastError = status === 'failed' && f.failed_error !== null ? f.failed_error : f.attempt_error;
-    const nextAttemptAt = status === 'retrying' ? f.attempt_next_at : null;
+  private applyDlqCopy(message: Extract<HistoryMessage, { kind: 'dlq' }>): ApplyOutcome {
+    return this.applyDelivery({
+      id: message.deliveryId,
+      webhookId: message.webhook.meta.id,
+      projectId: message.webhook.meta.projectId,
+      target: message.target,
+      url: null,
+      firstSeenAt: message.parkedAt,
+      maxAttempt: message.deliveries ?? 0,
+      forwardedAt: null,
+      dlqAt: message.parkedAt,
+      dlqReason: message.reason ?? null,
+      dlqStreamSeq: message.streamSeq,
+      failedAt: null,
+      failedError: null,
+    }, undefined);
+  }
+
+  /**
+   * inserted: the first message about this delivery, stored with the state it alone implies (no attempt
+   * of it can be stored yet either); merged: facts were added to earlier ones, so it must be recomputed.
+   */
+  private applyDelivery(f: DeliveryFactRow, attempt: AttemptRow | undefined): ApplyOutcome {
+    const factValues = [
+      f.id, f.webhookId, f.projectId, f.target, f.url, f.firstSeenAt, f.maxAttempt, f.forwardedAt, f.dlqAt,
+      f.dlqReason, f.dlqStreamSeq, f.failedAt, f.failedError,
+    ];
+    const attemptValues = attempt && [
+      attempt.deliveryId, attempt.n, attempt.webhookId, attempt.outcome, attempt.startedAt, attempt.durationMs,
+      attempt.statusCode, attempt.error, attempt.errorStack, attempt.responseSnippet, attempt.nextAttemptAt,
+    ];
+    const derived = deriveDeliveryState(f, attempt);
+    const inserted = this.insertDelivery.run(
+      ...factValues, derived.status, derived.attempts, derived.lastStatusCode, derived.lastError, derived.nextAttemptAt,
+    );
+    if (inserted.changes > 0) {
+      if (attemptValues) this.insertAttempt.run(...attemptValues);
+      return 'inserted';
+    }
+    let changed = this.mergeDelivery.run(...factValues).changes > 0;
+    if (attemptValues) changed = this.mergeAttempt.run(...attemptValues).changes > 0 || changed;
+    return changed ? 'merged' : 'unchanged';
+  }
+
+  private recomputeDelivery(webhookId: string, deliveryId: string): void {
+    const row = this.readDeliveryFacts.get(webhookId, deliveryId);
+    if (!row) return;
+    const facts: DeliveryFacts = {
+      forwardedAt: row.forwarded_at,
+      dlqAt: row.dlq_at,
+      failedAt: row.failed_at,
+      failedError: row.failed_error,
+      maxAttempt: row.max_attempt,
+    };
+    const last: LastAttempt | undefined =
+      row.n === null || row.outcome === null
+        ? undefined
+        : { n: row.n, outcome: row.outcome, statusCode: row.attempt_status_code, error: row.attempt_error, nextAttemptAt: row.attempt_next_at };
+    const d = deriveDeliveryState(facts, last);
     if (
-      status !== f.status || attempts !== f.attempts || f.attempt_status_code !== f.last_status_code ||
-      lastError !== f.last_error || nextAttemptAt !== f.next_attempt_at
+      d.status !== row.status || d.attempts !== row.attempts || d.lastStatusCode !== row.last_status_code ||
+      d.lastError !== row.last_error || d.nextAttemptAt !== row.next_attempt_at
     ) {
-      this.writeDeliveryState.run(status, attempts, f.attempt_status_code, lastError, nextAttemptAt, deliveryId);
+      this.writeDeliveryState.run(d.status, d.attempts, d.lastStatusCode, d.lastError, d.nextAttemptAt, webhookId, deliveryId);
     }
   }
 
+  /** Sets the webhook's status from its deliveries; returns its feed entry once it is captured. */
   private recomputeWebhook(webhookId: string): FeedEntry | undefined {
-    const progress = webhookProgress(this.readDeliveryStates.all(webhookId));
-    const head = this.readWebhookHead.get(webhookId);
-    if (!head) return undefined;
-    // Rewriting an unchanged status would still churn the status indexes.
-    if (head.status !== progress.status) this.writeWebhookStatus.run(progress.status, webhookId);
-    if (head.captured === 0) return undefined; // the feed shows webhooks once they are captured
+    const rows = this.readWebhookWithDeliveries.all(webhookId);
+    const head = rows[0];
+    if (!head) {
+      this.reserve(webhookId);
+      return undefined;
+    }
+    const deliveries = rows.filter((r): r is WebhookWithDeliveryRow & DeliveryStateRow => r.id !== null);
+    const progress = webhookProgress(deliveries);
+    if (head.webhook_status !== progress.status) {
+      this.writeWebhookStatus.run(progress.status, webhookId);
+      this.counts.move({ projectId: head.project_id, status: head.webhook_status }, { projectId: head.project_id, status: progress.status });
+    }
+    if (head.captured === 0) {
+      // Without a time in the id, a held place is dated by the earliest thing heard about the webhook.
+      if (uuidV7Time(webhookId) === undefined) {
+        const earliest = Math.min(...deliveries.map((d) => d.first_seen_at));
+        if (earliest !== head.received_at) this.writeReservedTime.run(earliest, webhookId);
+      }
+      return undefined; // the feed shows a webhook once it is captured
+    }
     return {
       id: webhookId,
       projectId: head.project_id,
@@ -270,5 +443,24 @@ export class HistoryWriter {
       status: progress.status,
       targets: progress.targets,
     };
+  }
+
+  /** Delivery events came before their webhook: hold its place, dated by its id (or the earliest event). */
+  private reserve(webhookId: string): void {
+    const owner = this.readDeliveryOwner.get(webhookId);
+    if (!owner || owner.project_id === null || owner.first_seen_at === null) return;
+    const progress = webhookProgress(this.readDeliveryStates.all(webhookId));
+    this.reserveWebhook.run(webhookId, owner.project_id, uuidV7Time(webhookId) ?? owner.first_seen_at, progress.status);
+    this.counts.add(owner.project_id, progress.status, +1);
+  }
+
+  private rebuildAll(): void {
+    const deliveries = this.db.prepare('SELECT webhook_id, id FROM deliveries').all() as { webhook_id: string; id: string }[];
+    for (const d of deliveries) this.recomputeDelivery(d.webhook_id, d.id);
+    for (const { id } of this.db.prepare('SELECT id FROM webhooks').all() as { id: string }[]) this.recomputeWebhook(id);
+    this.counts.discard();
+    this.db.exec(`
+      DELETE FROM webhook_counts;
+      INSERT INTO webhook_counts (project_id, status, count) SELECT project_id, status, count(*) FROM webhooks GROUP BY 1, 2;`);
   }
 }

@@ -39,6 +39,7 @@ export function openDatabase(path: string, log: Logger): SqliteDatabase {
     db.pragma('busy_timeout = 5000');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -65536'); // 64 MiB
+    db.pragma('mmap_size = 1073741824'); // reads straight from the page cache, no copy per page
     migrate(db, path, log);
     return db;
   } catch (err) {

@@ -17,9 +17,10 @@ export const migrations: readonly Migration[] = [
     version: 1,
     name: 'webhooks, deliveries, attempts',
     sql: `
-      -- One row per webhook. A row created by a delivery event before its webhook arrived has captured = 0,
-      -- empty request fields, and received_at from the id's timestamp. The body is last so that reading the
-      -- other columns does not walk its overflow pages.
+      -- One row per webhook, clustered by id (WITHOUT ROWID: a lookup is one B-tree descent). A row created by
+      -- a delivery event before its webhook arrived has captured = 0, empty request fields, no payload, and
+      -- received_at from the id's timestamp. Headers and body live in webhook_payloads, so these rows stay
+      -- small and the pages the lists and the writer touch stay in cache.
       CREATE TABLE webhooks (
         id           TEXT PRIMARY KEY,
         project_id   TEXT NOT NULL,
@@ -33,9 +34,8 @@ export const migrations: readonly Migration[] = [
         source_ip    TEXT NOT NULL DEFAULT '',
         dedupe_key   TEXT,
         captured     INTEGER NOT NULL DEFAULT 0,
-        headers      TEXT NOT NULL DEFAULT '[]',
-        body         BLOB
-      );
+        payload_ref  INTEGER
+      ) WITHOUT ROWID;
       -- The list queries: newest first, optionally by project, status, provider delivery id.
       CREATE INDEX webhooks_by_time ON webhooks (received_at, id);
       CREATE INDEX webhooks_by_project ON webhooks (project_id, received_at, id);
@@ -43,10 +43,18 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX webhooks_by_status ON webhooks (status, received_at, id);
       CREATE INDEX webhooks_by_dedupe_key ON webhooks (dedupe_key, received_at, id) WHERE dedupe_key IS NOT NULL;
 
-      -- One row per delivery (a dispatch or replay of a webhook to one target).
+      -- The captured request's headers (JSON, in arrival order, duplicates kept) and raw body (binary-safe).
+      -- Appended in rowid order: an insert touches only the last page.
+      CREATE TABLE webhook_payloads (
+        ref     INTEGER PRIMARY KEY,
+        headers TEXT NOT NULL,
+        body    BLOB NOT NULL
+      );
+
+      -- One row per delivery (a dispatch or replay of a webhook to one target), clustered under its webhook.
       CREATE TABLE deliveries (
-        id               TEXT PRIMARY KEY,
         webhook_id       TEXT NOT NULL,
+        id               TEXT NOT NULL,
         project_id       TEXT NOT NULL,
         target           TEXT NOT NULL,
         -- facts
@@ -64,15 +72,15 @@ export const migrations: readonly Migration[] = [
         attempts         INTEGER NOT NULL DEFAULT 0,
         last_status_code INTEGER,
         last_error       TEXT,
-        next_attempt_at  INTEGER
-      );
-      CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id);
+        next_attempt_at  INTEGER,
+        PRIMARY KEY (webhook_id, id)
+      ) WITHOUT ROWID;
 
-      -- One row per attempt of a delivery, as the forwarder reported it.
+      -- One row per attempt of a delivery, as the forwarder reported it, clustered under its webhook.
       CREATE TABLE attempts (
+        webhook_id       TEXT NOT NULL,
         delivery_id      TEXT NOT NULL,
         n                INTEGER NOT NULL,
-        webhook_id       TEXT NOT NULL,
         outcome          TEXT NOT NULL,
         started_at       INTEGER NOT NULL,
         duration_ms      REAL,
@@ -81,29 +89,17 @@ export const migrations: readonly Migration[] = [
         error_stack      TEXT,
         response_snippet TEXT,
         next_attempt_at  INTEGER,
-        PRIMARY KEY (delivery_id, n)
+        PRIMARY KEY (webhook_id, delivery_id, n)
       ) WITHOUT ROWID;
 
-      -- Webhooks per project and status, kept by triggers so the counts query reads a handful of rows.
+      -- Webhooks per project and status, so the counts query reads a handful of rows. Kept by the code that
+      -- writes webhooks (apply, retention), once per batch: triggers doing it row by row halved the insert rate.
       CREATE TABLE webhook_counts (
         project_id TEXT NOT NULL,
         status     TEXT NOT NULL,
         count      INTEGER NOT NULL,
         PRIMARY KEY (project_id, status)
       ) WITHOUT ROWID;
-      CREATE TRIGGER webhook_counts_insert AFTER INSERT ON webhooks BEGIN
-        INSERT INTO webhook_counts (project_id, status, count) VALUES (new.project_id, new.status, 1)
-          ON CONFLICT (project_id, status) DO UPDATE SET count = count + 1;
-      END;
-      CREATE TRIGGER webhook_counts_update AFTER UPDATE OF project_id, status ON webhooks
-        WHEN old.project_id IS NOT new.project_id OR old.status IS NOT new.status BEGIN
-        UPDATE webhook_counts SET count = count - 1 WHERE project_id = old.project_id AND status = old.status;
-        INSERT INTO webhook_counts (project_id, status, count) VALUES (new.project_id, new.status, 1)
-          ON CONFLICT (project_id, status) DO UPDATE SET count = count + 1;
-      END;
-      CREATE TRIGGER webhook_counts_delete AFTER DELETE ON webhooks BEGIN
-        UPDATE webhook_counts SET count = count - 1 WHERE project_id = old.project_id AND status = old.status;
-      END;
 
       -- Small settings the service keeps about itself (for example whether its consumers match this file).
       CREATE TABLE state_meta (

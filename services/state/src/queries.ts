@@ -79,7 +79,7 @@ interface SummaryRow {
 }
 
 interface DetailRow extends SummaryRow {
-  headers: string;
+  headers: string | null;
   body: Buffer | null;
 }
 
@@ -160,7 +160,10 @@ export class HistoryQueries {
     /** Bodies whose base64 would not fit in a reply of this size are left out (NATS max_payload). */
     private readonly maxReplyBytes = 1024 * 1024,
   ) {
-    this.readDetail = db.prepare(`SELECT ${SUMMARY_COLUMNS}, headers, body FROM webhooks WHERE id = ?`);
+    this.readDetail = db.prepare(`
+      SELECT ${SUMMARY_COLUMNS}, p.headers, p.body
+      FROM webhooks LEFT JOIN webhook_payloads p ON p.ref = webhooks.payload_ref
+      WHERE id = ?`);
     this.readDeliveryStates = db.prepare(`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE webhook_id = ?`);
     this.readDeliveries = db.prepare(`
       SELECT ${DELIVERY_STATE_COLUMNS}, url, forwarded_at, dlq_at, dlq_reason, dlq_stream_seq, failed_at
@@ -168,8 +171,8 @@ export class HistoryQueries {
     this.readAttempts = db.prepare(`
       SELECT a.delivery_id, a.n, a.outcome, a.started_at, a.duration_ms, a.status_code, a.error, a.error_stack,
              a.response_snippet, a.next_attempt_at
-      FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
-      WHERE d.webhook_id = ? ORDER BY d.first_seen_at, d.id, a.n`);
+      FROM attempts a JOIN deliveries d ON d.webhook_id = a.webhook_id AND d.id = a.delivery_id
+      WHERE a.webhook_id = ? ORDER BY d.first_seen_at, d.id, a.n`);
     this.readCounts = db.prepare('SELECT project_id, status, count FROM webhook_counts WHERE count > 0 ORDER BY project_id');
     this.readProjectCounts = db.prepare(
       'SELECT project_id, status, count FROM webhook_counts WHERE project_id = ? AND count > 0',
@@ -185,7 +188,7 @@ export class HistoryQueries {
     const current = new Set(currentDeliveries(deliveryRows).map((d) => d.id));
     const webhook: WebhookDetail = {
       ...this.summary(row, deliveryRows),
-      headers: JSON.parse(row.headers) as [string, string][],
+      headers: row.headers === null ? [] : (JSON.parse(row.headers) as [string, string][]),
     };
     // base64 grows a body by 4/3; leave room for the rest of the reply.
     if (row.captured === 0 || row.body === null) webhook.bodyOmitted = 'not_captured';

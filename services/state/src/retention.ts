@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { StatusCountChanges } from './counts.js';
 import type { SqliteDatabase } from './database.js';
 
 /** Webhooks removed per transaction: small, so a purge never holds the writer for more than a few ms. */
@@ -10,28 +11,37 @@ export const PURGE_BATCH = 500;
  * transactions. The caller yields to the event loop between batches so applying and queries go on.
  */
 export class RetentionPurger {
-  private readonly oldest: Statement<[number, number], { id: string }>;
-  private readonly purgeBatch: (ids: string[]) => void;
+  private readonly oldest: Statement<[number, number], { id: string; project_id: string; status: string; payload_ref: number | null }>;
+  private readonly purgeBatch: (rows: { id: string; project_id: string; status: string; payload_ref: number | null }[]) => void;
 
   constructor(db: SqliteDatabase) {
-    this.oldest = db.prepare('SELECT id FROM webhooks WHERE received_at < ? ORDER BY received_at LIMIT ?');
-    const deleteAttempts = db.prepare('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id = ?)');
+    this.oldest = db.prepare('SELECT id, project_id, status, payload_ref FROM webhooks WHERE received_at < ? ORDER BY received_at LIMIT ?');
+    const deleteAttempts = db.prepare('DELETE FROM attempts WHERE webhook_id = ?');
+    const deletePayload = db.prepare('DELETE FROM webhook_payloads WHERE ref = ?');
     const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE webhook_id = ?');
     const deleteWebhook = db.prepare('DELETE FROM webhooks WHERE id = ?');
-    this.purgeBatch = db.transaction((ids: string[]) => {
-      for (const id of ids) {
-        deleteAttempts.run(id);
-        deleteDeliveries.run(id);
-        deleteWebhook.run(id);
+    const counts = new StatusCountChanges(db);
+    this.purgeBatch = db.transaction((rows: { id: string; project_id: string; status: string; payload_ref: number | null }[]) => {
+      try {
+        for (const { id, project_id, status, payload_ref } of rows) {
+          deleteAttempts.run(id);
+          deleteDeliveries.run(id);
+          if (payload_ref !== null) deletePayload.run(payload_ref);
+          if (deleteWebhook.run(id).changes > 0) counts.add(project_id, status, -1);
+        }
+        counts.write();
+      } catch (err) {
+        counts.discard();
+        throw err;
       }
     });
   }
 
   /** Purges one batch; returns how many webhooks it removed (fewer than the batch size: done). */
   purgeOnce(cutoff: number, batchSize = PURGE_BATCH): number {
-    const ids = this.oldest.all(cutoff, batchSize).map((r) => r.id);
-    if (ids.length > 0) this.purgeBatch(ids);
-    return ids.length;
+    const rows = this.oldest.all(cutoff, batchSize);
+    if (rows.length > 0) this.purgeBatch(rows);
+    return rows.length;
   }
 }
 

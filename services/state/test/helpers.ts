@@ -93,10 +93,11 @@ export async function connectJetStream(nc: NatsConnection): Promise<{ js: JetStr
   return { js: jetstream(nc), jsm: await jetstreamManager(nc) };
 }
 
-export function publishWebhook(js: JetStreamClient, meta: WebhookMeta, body: Uint8Array = new Uint8Array()) {
+/** As ingest publishes: `msgID` defaults to the webhook id (JetStream drops a repeat inside its window). */
+export function publishWebhook(js: JetStreamClient, meta: WebhookMeta, body: Uint8Array = new Uint8Array(), msgID = meta.id) {
   const h = natsHeaders();
   h.set(Headers.webhook, JSON.stringify(meta));
-  return js.publish(Subjects.webhook(meta.projectId), body, { headers: h, msgID: meta.id });
+  return js.publish(Subjects.webhook(meta.projectId), body, { headers: h, msgID });
 }
 
 export function publishEvent(js: JetStreamClient, event: DeliveryEvent) {
@@ -171,9 +172,17 @@ export function dumpDatabase(path: string): string {
   const db = new Database(path, { readonly: true });
   try {
     const tables: Record<string, unknown[]> = {
-      webhooks: db.prepare('SELECT *, hex(body) AS body FROM webhooks ORDER BY id').all(),
-      deliveries: db.prepare('SELECT * FROM deliveries ORDER BY id').all(),
-      attempts: db.prepare('SELECT * FROM attempts ORDER BY delivery_id, n').all(),
+      // payload_ref is left out: it numbers payloads in arrival order, which differs from one run to another.
+      webhooks: db
+        .prepare(
+          `SELECT id, project_id, received_at, status, method, path, query, content_type, body_size, source_ip,
+                  dedupe_key, captured, p.headers, hex(p.body) AS body
+           FROM webhooks w LEFT JOIN webhook_payloads p ON p.ref = w.payload_ref ORDER BY id`,
+        )
+        .all(),
+      payloads: db.prepare('SELECT count(*) AS count FROM webhook_payloads').all(),
+      deliveries: db.prepare('SELECT * FROM deliveries ORDER BY webhook_id, id').all(),
+      attempts: db.prepare('SELECT * FROM attempts ORDER BY webhook_id, delivery_id, n').all(),
       // Zero rows are left behind by statuses a webhook moved through; only the live counts are content.
       webhook_counts: db.prepare('SELECT * FROM webhook_counts WHERE count > 0 ORDER BY project_id, status').all(),
     };
@@ -182,6 +191,21 @@ export function dumpDatabase(path: string): string {
     throw new Error(`could not dump ${path}`, { cause: err });
   } finally {
     db.close();
+  }
+}
+
+/** Fails with the first row that differs, rather than two megabytes of JSON. */
+export function assertSameHistory(actualPath: string, expectedPath: string): void {
+  const actual = JSON.parse(dumpDatabase(actualPath)) as Record<string, unknown[]>;
+  const expected = JSON.parse(dumpDatabase(expectedPath)) as Record<string, unknown[]>;
+  for (const table of Object.keys(expected)) {
+    const a = actual[table] ?? [];
+    const e = expected[table] ?? [];
+    for (let i = 0; i < Math.max(a.length, e.length); i++) {
+      if (JSON.stringify(a[i]) !== JSON.stringify(e[i])) {
+        throw new Error(`${table} differs at row ${i} (of ${a.length} vs ${e.length}):\n  actual:   ${JSON.stringify(a[i])}\n  expected: ${JSON.stringify(e[i])}`);
+      }
+    }
   }
 }
 
@@ -199,7 +223,7 @@ export function countRows(path: string, table: 'webhooks' | 'deliveries' | 'atte
  * forwarded first time, retried then forwarded, retried into the DLQ (event and DLQ copy), failed, a
  * replay after the DLQ, and no event yet. Returned as messages, in publish order per stream.
  */
-export function makeHistory(count: number, start = Date.now() - count) {
+export function makeHistory(count: number, start = Date.now() - 3_600_000 - count) {
   const webhooks: { meta: WebhookMeta; body: Uint8Array }[] = [];
   const events: DeliveryEvent[] = [];
   const dlq: DlqCopy[] = [];
