@@ -14,6 +14,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Consumers, Streams, Subjects, ROUTES_BUCKET, DEDUPE_BUCKET } from '@hookrelay/schemas';
 
 const STREAM_NOT_FOUND = 10059;
+const CONSUMER_NOT_FOUND = 10014;
 const STREAM_NAME_IN_USE = 10058;
 const SECOND_NS = 1_000_000_000;
 const ms = (v: number) => v * 1_000_000;
@@ -92,13 +93,19 @@ export async function provisionJetStream(nc: NatsConnection, options: ProvisionO
     [Streams.webhooks, Consumers.dispatch],
     [Streams.advisories, Consumers.advisories],
   ] as const) {
-    await jsm.consumers.add(stream, {
-      durable_name,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: 30 * SECOND_NS,
-      max_ack_pending: 20_000,
-    });
+    // Short, so a crashed forwarder's work is redelivered soon; long attempts call working().
+    const settings = { ack_wait: 10 * SECOND_NS, max_ack_pending: 20_000 };
+    const exists = await jsm.consumers.info(stream, durable_name).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) return false;
+        throw err;
+      },
+    );
+    if (exists) await jsm.consumers.update(stream, durable_name, settings);
+    else {
+      await jsm.consumers.add(stream, { durable_name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...settings });
+    }
   }
   const kvm = new Kvm(nc);
   await kvm.create(ROUTES_BUCKET, { history: 1, replicas: options.replicas });

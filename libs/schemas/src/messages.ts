@@ -11,6 +11,11 @@ export const Headers = {
   webhookId: 'Hookrelay-Webhook-Id',
   target: 'Hookrelay-Target',
   deliveryId: 'Hookrelay-Delivery-Id',
+  /**
+   * On a DELIVERIES message whose first attempt the dispatcher already made: epoch ms of the next attempt.
+   * The message's first delivery only waits until then, so the consumer's max_deliver still equals attempts.
+   */
+  retryAt: 'Hookrelay-Retry-At',
   dlqReason: 'Hookrelay-Dlq-Reason',
   dlqDeliveries: 'Hookrelay-Dlq-Deliveries',
   dlqDeliverySeq: 'Hookrelay-Dlq-Delivery-Seq',

@@ -16,8 +16,8 @@ export const Subjects = {
   delivery: (projectId: string, target: string) => `deliveries.${projectId}.${target}`,
   deliveriesOf: (projectId: string) => `deliveries.${projectId}.>`,
   event: (projectId: string, kind: string) => `events.${projectId}.${kind}`,
-  /** One subject per DELIVERIES sequence, so a DLQ copy can be made exactly once (expect last subject seq 0). */
-  dlq: (projectId: string, target: string, deliverySeq: number) => `dlq.${projectId}.${target}.${deliverySeq}`,
+  /** One subject per delivery, so a DLQ copy is made exactly once (published expecting an empty subject). */
+  dlq: (projectId: string, target: string, deliveryId: string) => `dlq.${projectId}.${target}.${deliveryId}`,
   feed: (projectId: string) => `feed.${projectId}`,
   maxDeliveriesAdvisories: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.DELIVERIES.>`,
   terminatedAdvisories: `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.DELIVERIES.>`,

@@ -9,10 +9,21 @@ import type { ForwarderMetrics } from './metrics.js';
 const WRONG_LAST_SEQUENCE = 10071;
 export type DeadLetterReason = 'max_deliveries' | 'terminated';
 
+export interface ParkRequest {
+  /** Headers of the delivery: Hookrelay-Webhook, -Target, -Delivery-Id. */
+  headers: MsgHdrs | undefined;
+  body: Uint8Array;
+  reason: DeadLetterReason;
+  /** Attempts made. */
+  deliveries: number;
+  /** The delivery's DELIVERIES sequence, when it has one: the message is removed from there once parked. */
+  deliverySeq?: number;
+}
+
 /**
- * Parks deliveries in DLQ exactly once. Each DELIVERIES sequence has its own DLQ subject and the copy is
- * published only if that subject is empty, so a repeated advisory (nats-server can repeat one after a restart)
- * or a crash between copy and delete never makes a second entry.
+ * Parks deliveries in DLQ exactly once. Each delivery has its own DLQ subject and the copy is published only
+ * while that subject is empty, so a repeated advisory (nats-server can repeat one after a restart) or a crash
+ * between copy and delete never makes a second entry.
  */
 export class DeadLetters {
   constructor(
@@ -23,17 +34,20 @@ export class DeadLetters {
     private readonly log: Logger,
   ) {}
 
-  /** Copies a DELIVERIES message into DLQ, records the `dlq` event and removes it from DELIVERIES. */
-  async park(seq: number, headers: MsgHdrs | undefined, body: Uint8Array, reason: DeadLetterReason, deliveries: number): Promise<void> {
+  /** Copies a delivery into DLQ, records the `dlq` event and removes it from DELIVERIES. */
+  async park({ headers, body, reason, deliveries, deliverySeq }: ParkRequest): Promise<void> {
     const { meta, target, deliveryId } = readDeliveryMessage(headers);
     const h = natsHeaders();
-    for (const key of [Headers.webhook, Headers.target, Headers.deliveryId]) h.set(key, headers?.get(key) ?? '');
+    for (const key of [Headers.webhook, Headers.webhookId, Headers.target, Headers.deliveryId]) {
+      const value = headers?.get(key);
+      if (value) h.set(key, value);
+    }
     h.set(Headers.dlqReason, reason);
     h.set(Headers.dlqDeliveries, String(deliveries));
-    h.set(Headers.dlqDeliverySeq, String(seq));
+    if (deliverySeq !== undefined) h.set(Headers.dlqDeliverySeq, String(deliverySeq));
     let created = true;
     try {
-      await this.js.publish(Subjects.dlq(meta.projectId, target, seq), body, {
+      await this.js.publish(Subjects.dlq(meta.projectId, target, deliveryId), body, {
         headers: h,
         expect: { lastSubjectSequence: 0 },
         retries: 3,
@@ -52,7 +66,7 @@ export class DeadLetters {
       error: reason === 'max_deliveries' ? `gave up after ${deliveries} attempts` : 'refused by the target (permanent failure)',
       at: Date.now(),
     });
-    await this.jsm.streams.deleteMessage(Streams.deliveries, seq, false).catch(() => false);
+    if (deliverySeq !== undefined) await this.jsm.streams.deleteMessage(Streams.deliveries, deliverySeq, false).catch(() => false);
     if (created) {
       this.metrics.deadLettered.labels(meta.projectId, target, reason).inc();
       this.log.warn({ webhookId: meta.id, projectId: meta.projectId, target, deliveryId, reason, deliveries }, 'delivery dead-lettered');
@@ -71,7 +85,12 @@ export class DeadLetters {
     if (advisory.stream !== Streams.deliveries) return;
     const stored = await this.jsm.streams.getMessage(Streams.deliveries, { seq: advisory.stream_seq });
     if (!stored) return; // already parked and removed, or acked after all
-    const reason: DeadLetterReason = msg.subject.includes('.MSG_TERMINATED.') ? 'terminated' : 'max_deliveries';
-    await this.park(advisory.stream_seq, stored.header, stored.data, reason, advisory.deliveries);
+    await this.park({
+      headers: stored.header,
+      body: stored.data,
+      reason: msg.subject.includes('.MSG_TERMINATED.') ? 'terminated' : 'max_deliveries',
+      deliveries: advisory.deliveries,
+      deliverySeq: advisory.stream_seq,
+    });
   }
 }

@@ -36,9 +36,10 @@ export function readDeliveryMessage(h: MsgHdrs | undefined): DeliveryMessage {
 }
 
 /** Headers of a DELIVERIES message: the webhook as captured, the target and the delivery id. */
-export function deliveryHeaders(metaJson: string, target: string, deliveryId: string): MsgHdrs {
+export function deliveryHeaders(metaJson: string, webhookId: string, target: string, deliveryId: string): MsgHdrs {
   const h = natsHeaders();
   h.set(Headers.webhook, metaJson);
+  h.set(Headers.webhookId, webhookId);
   h.set(Headers.target, target);
   h.set(Headers.deliveryId, deliveryId);
   return h;

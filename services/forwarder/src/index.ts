@@ -15,6 +15,7 @@ import {
   type RunningService,
 } from '@hookrelay/platform';
 import type { ForwarderConfig } from './config.js';
+import { DeliveryAttempts } from './attempt.js';
 import { ConsumeLoop } from './consume-loop.js';
 import { DeadLetters } from './dead-letter.js';
 import { Deliverer } from './deliver.js';
@@ -47,14 +48,15 @@ export async function startForwarder(config: ForwarderConfig, log: Logger = crea
   const events = new DeliveryEvents(js, log);
   const deadLetters = new DeadLetters(js, jsm, events, metrics, log);
   const deliverySlots = new Semaphore(config.FORWARDER_MAX_IN_FLIGHT);
-  const controlSlots = new Semaphore(256);
-  const deliveries = new RouteConsumers(js, routes, new Deliverer(routes, http, events, deadLetters, metrics, log), deliverySlots, log);
+  const dispatchSlots = new Semaphore(config.FORWARDER_MAX_IN_FLIGHT);
+  const attempts = new DeliveryAttempts(http, events, metrics, log);
+  const deliveries = new RouteConsumers(js, routes, new Deliverer(routes, attempts, events, deadLetters, log), deliverySlots, log);
   const dispatch = new ConsumeLoop(js, {
     stream: Streams.webhooks,
     consumer: Consumers.dispatch,
     maxMessages: 64,
-    slots: controlSlots,
-    handle: new Dispatcher(js, routes, metrics, log).handle,
+    slots: dispatchSlots,
+    handle: new Dispatcher(js, routes, attempts, deadLetters, metrics, log, { inlinePerProject: config.FORWARDER_INLINE_PER_PROJECT }).handle,
     log,
   });
   const advisories = new ConsumeLoop(js, {
@@ -76,7 +78,7 @@ export async function startForwarder(config: ForwarderConfig, log: Logger = crea
     async stop() {
       // Stop pulling, let attempts in flight finish (their outcome is recorded), then drain.
       await Promise.all([dispatch.stop(), advisories.stop(), deliveries.stop()]);
-      await Promise.all([deliverySlots.idle(), controlSlots.idle()]);
+      await Promise.all([deliverySlots.idle(), dispatchSlots.idle()]);
       routes.stop();
       await nc.drain();
       await http.close();
