@@ -4,7 +4,7 @@
 // that dies. Plain Node, no dependencies: it runs before `npm ci` has.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,11 +63,12 @@ async function ensureNats(natsUrl) {
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'nats.conf');
   writeFileSync(conf, `listen: ${host}:${port}\nmax_payload: 8MB\njetstream { store_dir: "${join(dir, 'store')}" }\n`);
-  say(`starting nats-server with JetStream on ${host}:${port} (store: data/nats)`);
-  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  say(`starting nats-server with JetStream on ${host}:${port} (store and log: data/nats)`);
+  const natsLog = openSync(join(dir, 'nats-server.log'), 'a');
+  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', natsLog, natsLog] });
   for (let i = 0; i < 100 && !(await reachable(host, port)); i++) await new Promise((r) => setTimeout(r, 100));
   if (!(await reachable(host, port))) {
-    say('nats-server did not start; see its output above.');
+    say('nats-server did not start; see data/nats/nats-server.log.');
     process.exit(1);
   }
   return child;
