@@ -86,16 +86,21 @@ export async function startOperator(
   // Read at scrape time only, after `source` exists.
   const metrics = operatorMetrics(registry, () => source.statuses());
   const source = mode === 'local' ? await startLocal(config, store, log, metrics, options) : await startKubernetes(config, store, log, metrics, options);
+  let stopping: Promise<void> | undefined;
   const server: Server = await startOpsServer(config.OPERATOR_PORT, registry, { ready: () => source.ready() && isConnected() });
   return {
     mode,
     port: boundPort(server),
     statuses: () => source.statuses(),
     isLeader: () => source.isLeader(),
-    async stop() {
-      await source.stop();
-      await closeServer(server);
-      await nc.drain();
+    stop() {
+      // Once only: a second call waits for the first.
+      stopping ??= (async () => {
+        await source.stop();
+        await closeServer(server);
+        await nc.drain();
+      })();
+      return stopping;
     },
   };
 }

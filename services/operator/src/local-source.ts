@@ -6,7 +6,7 @@ import type { OperatorMetrics } from './metrics.js';
 import { failedStatus, reconcileRoute, releaseRoutes, validateRoute, type RouteStatus } from './reconcile.js';
 import { ROUTE_FILE_PATTERN, parseRouteFile, type RouteFileDocument } from './route-file.js';
 import type { RouteStore } from './route-store.js';
-import { localSecretReader, secretChecker, type SecretReader } from './secrets.js';
+import { localSecretReader, type SecretReader } from './secrets.js';
 
 export const LOCAL_SOURCE_PREFIX = 'local/';
 const MAX_ROUTE_FILE_BYTES = 1_048_576;
@@ -65,12 +65,12 @@ export class LocalRouteSource {
   private lastResync = Date.now();
   private stopped = false;
   private missingDirLogged = false;
-  private readonly checkSecrets: ReturnType<typeof secretChecker>;
+  private readonly readSecret: SecretReader;
 
   constructor(private readonly options: LocalSourceOptions) {
     this.scanIntervalMs = options.scanIntervalMs ?? 2_000;
     this.resyncIntervalMs = options.resyncIntervalMs ?? 60_000;
-    this.checkSecrets = secretChecker(options.readSecret ?? localSecretReader());
+    this.readSecret = options.readSecret ?? localSecretReader();
   }
 
   /** Resolves after the first full scan: every file reconciled, every orphaned local route removed. */
@@ -199,7 +199,7 @@ export class LocalRouteSource {
           status = { ready: false, reason: 'ProjectIdConflict', projectId, message: `project ${projectId} is routed twice in ${source}` };
         } else {
           try {
-            status = await reconcileRoute(doc.value, { store, source, publicUrl, checkSecrets: this.checkSecrets });
+            status = await reconcileRoute(doc.value, { store, source, publicUrl, readSecret: this.readSecret });
           } catch (err) {
             status = failedStatus(err, validation.ok ? validation.route.projectId : undefined);
           }

@@ -7,6 +7,7 @@ import {
   type WebhookRouteSpec,
 } from '@hookrelay/schemas';
 import { RouteChangedConcurrentlyError, type RouteStore, type StoredRoute } from './route-store.js';
+import { resolveRouteSecrets, type SecretReader } from './secrets.js';
 
 /** Why a route is, or is not, Ready: the `reason` of its Ready condition. */
 export type RouteReason = 'Reconciled' | 'InvalidYaml' | 'InvalidSpec' | 'SecretNotFound' | 'ProjectIdConflict' | 'ReconcileFailed';
@@ -36,6 +37,8 @@ export interface ReconcileContext {
   generation?: number;
   /** Checks the spec's secret references; a status when one does not resolve (nothing is then written). */
   checkSecrets?: (spec: WebhookRouteSpec) => Promise<RouteStatus | undefined>;
+  /** Reads secret references; their values go into the route (verify, signing, API token digest). */
+  readSecret?: SecretReader;
 }
 
 export type RouteValidation = { ok: true; route: RouteConfig; spec: WebhookRouteSpec } | { ok: false; status: RouteStatus };
@@ -120,6 +123,11 @@ export async function reconcileRoute(document: unknown, context: ReconcileContex
   if (!validation.ok) return validation.status;
   const secretProblem = await context.checkSecrets?.(validation.spec);
   if (secretProblem) return { ...secretProblem, projectId: validation.route.projectId };
+  if (context.readSecret) {
+    const { missing, values } = await resolveRouteSecrets(validation.spec, context.readSecret);
+    if (missing.length > 0) return { ready: false, reason: 'SecretNotFound', message: missing.join('; '), projectId: validation.route.projectId };
+    Object.assign(validation.route, values);
+  }
   for (let attempt = 1; ; attempt++) {
     const stored = await context.store.get(validation.route.projectId);
     if (stored && stored.owner !== context.source) return conflictStatus(validation.route.projectId, stored.owner);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { SecretRef, WebhookRouteSpec } from '@hookrelay/schemas';
+import { apiTokenSha256, parseIsoDuration, type RouteConfig, type SecretRef, type WebhookRouteSpec } from '@hookrelay/schemas';
 import type { RouteStatus } from './reconcile.js';
 
 /** Reads the value a SecretRef points at, or undefined when there is none. */
@@ -43,16 +43,38 @@ export function localSecretReader(env: NodeJS.ProcessEnv = process.env): SecretR
   };
 }
 
+/** The parts of a route that carry resolved secrets. */
+export type RouteSecrets = Pick<RouteConfig, 'verify' | 'signing' | 'apiTokenSha256'>;
+
 /**
- * The references of `spec` that point at nothing, in words; empty when every one resolves. Values are only
- * looked at, never kept: how they reach ingest and the forwarder is a later concern (issue 6).
+ * Resolves every secret reference of `spec`: the values as the route carries them (the API token only as its
+ * SHA-256), and the references that point at nothing, in words.
  */
-export async function missingSecrets(spec: WebhookRouteSpec, read: SecretReader): Promise<string[]> {
+export async function resolveRouteSecrets(spec: WebhookRouteSpec, read: SecretReader): Promise<{ missing: string[]; values: RouteSecrets }> {
   const missing: string[] = [];
-  for (const { field, ref } of secretRefsOf(spec)) {
-    if ((await read(ref)) === undefined) missing.push(`${field}: ${describeSecretRef(ref)} does not exist`);
+  const resolve = async (field: string, ref: SecretRef | undefined): Promise<string | undefined> => {
+    if (!ref) return undefined;
+    const value = (await read(ref))?.trim();
+    if (!value) missing.push(`${field}: ${describeSecretRef(ref)} does not exist`);
+    return value || undefined;
+  };
+  const verifySecret = await resolve('spec.verify.secretRef', spec.verify?.secretRef);
+  const signing = await resolve('spec.signing.secretRef', spec.signing?.secretRef);
+  const previous = await resolve('spec.signing.previousSecretRef', spec.signing?.previousSecretRef);
+  const apiToken = await resolve('spec.apiTokenSecretRef', spec.apiTokenSecretRef);
+  const values: RouteSecrets = {};
+  if (spec.verify && verifySecret) {
+    const { type, header, encoding, tolerance, recordFailures } = spec.verify;
+    values.verify = { type, secret: verifySecret, header, encoding, recordFailures, toleranceMs: tolerance ? parseIsoDuration(tolerance) : undefined };
   }
-  return missing;
+  if (signing) values.signing = { secrets: previous ? [signing, previous] : [signing] };
+  if (apiToken) values.apiTokenSha256 = apiTokenSha256(apiToken);
+  return { missing, values };
+}
+
+/** The references of `spec` that point at nothing, in words; empty when every one resolves. */
+export async function missingSecrets(spec: WebhookRouteSpec, read: SecretReader): Promise<string[]> {
+  return (await resolveRouteSecrets(spec, read)).missing;
 }
 
 /** A `checkSecrets` for reconcileRoute: Ready=False, reason SecretNotFound, naming each reference that points at nothing. */
