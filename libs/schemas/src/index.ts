@@ -6,3 +6,4 @@ export * from './messages.js';
 export * from './webhook-status.js';
 export * from './feed.js';
 export * from './queries.js';
+export * from './api-token.js';
