@@ -10,7 +10,7 @@ import { ROUTES_BUCKET, Streams } from '@hookrelay/schemas';
 import { TestNatsServer, eventually, freePort } from '@hookrelay/test-support';
 import { IngestConfig, startIngest, type RunningIngest } from '@hookrelay/ingest';
 import { ForwarderConfig, startForwarder } from '@hookrelay/forwarder';
-import { OperatorConfig, startOperator } from '@hookrelay/operator';
+import { OperatorConfig, startOperator, type RunningOperator } from '@hookrelay/operator';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 
@@ -31,7 +31,9 @@ export function routeYaml(projectId: string, spec: Record<string, unknown>): str
  * (fast, inspectable) or as child processes (killable with SIGKILL).
  */
 export class TestRelay {
-  readonly log: Logger = createLogger('test', process.env.LOG_LEVEL ?? 'silent');
+  /** Every log line of the in-process services, when started with `captureLogs`. */
+  readonly logLines: string[] = [];
+  readonly log: Logger;
   private running = new Map<ServiceName, RunningService>();
   private children = new Map<ServiceName, ChildProcess>();
   ingest: RunningIngest | undefined;
@@ -42,12 +44,19 @@ export class TestRelay {
   private constructor(
     readonly nats: TestNatsServer,
     readonly routesDir: string,
-  ) {}
+    captureLogs: boolean,
+  ) {
+    this.log = captureLogs
+      ? createLogger('test', 'debug', { write: (line: string) => void this.logLines.push(line) })
+      : createLogger('test', process.env.LOG_LEVEL ?? 'silent');
+  }
 
-  static async start(options: { services?: ServiceName[]; routes?: Record<string, string> } = {}): Promise<TestRelay> {
+  static async start(
+    options: { services?: ServiceName[]; routes?: Record<string, string>; captureLogs?: boolean } = {},
+  ): Promise<TestRelay> {
     const nats = await TestNatsServer.start();
     const routesDir = await mkdtemp(join(tmpdir(), 'hookrelay-routes-'));
-    const relay = new TestRelay(nats, routesDir);
+    const relay = new TestRelay(nats, routesDir, options.captureLogs ?? false);
     for (const [file, yaml] of Object.entries(options.routes ?? {})) await relay.writeRoute(file, yaml);
     relay.nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     for (const name of options.services ?? ['operator', 'ingest', 'forwarder']) await relay.startService(name);
@@ -65,6 +74,10 @@ export class TestRelay {
       FORWARDER_PORT: '0',
       OPERATOR_PORT: '0',
     };
+  }
+
+  get operator(): RunningOperator | undefined {
+    return this.running.get('operator') as RunningOperator | undefined;
   }
 
   async startService(name: ServiceName): Promise<void> {

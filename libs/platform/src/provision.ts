@@ -55,6 +55,7 @@ export function streamConfigs({ replicas, historyRetentionMs }: ProvisionOptions
       max_age: Math.max(days(30), ms(historyRetentionMs)),
     },
     { ...common, name: Streams.feed, subjects: ['feed.>'], retention: RetentionPolicy.Limits, max_age: days(1) },
+    { ...common, name: Streams.rejected, subjects: ['rejected.>'], retention: RetentionPolicy.Limits, max_age: days(7) },
     {
       ...common,
       name: Streams.advisories,

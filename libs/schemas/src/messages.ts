@@ -17,6 +17,7 @@ export const Headers = {
    */
   retryAt: 'Hookrelay-Retry-At',
   dlqReason: 'Hookrelay-Dlq-Reason',
+  rejectedReason: 'Hookrelay-Rejected-Reason',
   dlqDeliveries: 'Hookrelay-Dlq-Deliveries',
   dlqDeliverySeq: 'Hookrelay-Dlq-Delivery-Seq',
 } as const;

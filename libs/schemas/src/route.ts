@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HeaderName, ProjectId, TargetName } from './names.js';
 import { IsoDuration, parseIsoDuration } from './duration.js';
+import { RouteApiToken } from './api-token.js';
 
 /**
  * A reference to a secret. In Kubernetes: a Secret in the route's namespace (name + key). In local mode the
@@ -120,6 +121,26 @@ export const DeliveryPolicy = z.object({
 });
 export type DeliveryPolicy = z.infer<typeof DeliveryPolicy>;
 
+/**
+ * Inbound verification with its secret resolved. Secrets travel in KV so ingest and the forwarder need no
+ * access to Kubernetes Secrets; they are never logged, exported as metrics or returned by the API.
+ */
+export const RouteVerify = z.object({
+  type: VerifyType,
+  secret: z.string().min(1),
+  header: HeaderName.optional(),
+  encoding: z.enum(['hex', 'base64']).optional(),
+  toleranceMs: z.int().min(0).optional(),
+  recordFailures: z.boolean().optional(),
+});
+export type RouteVerify = z.infer<typeof RouteVerify>;
+
+/** Outbound Standard Webhooks signing: the current secret first, the previous one during a rotation. */
+export const RouteSigning = z.object({
+  secrets: z.array(z.string().min(1)).min(1).max(2),
+});
+export type RouteSigning = z.infer<typeof RouteSigning>;
+
 /** A route as every service reads it from the KV bucket `routes` (key = projectId). Written by the operator. */
 export const RouteConfig = z.object({
   projectId: ProjectId,
@@ -131,6 +152,9 @@ export const RouteConfig = z.object({
   maxBodyBytes: z.int().min(1),
   dedupeHeader: HeaderName.optional(),
   webhookUrl: z.string(),
+  verify: RouteVerify.optional(),
+  signing: RouteSigning.optional(),
+  ...RouteApiToken.shape,
 });
 export type RouteConfig = z.infer<typeof RouteConfig>;
 

@@ -6,6 +6,7 @@ export const Streams = {
   dlq: 'DLQ',
   feed: 'FEED',
   advisories: 'ADVISORIES',
+  rejected: 'REJECTED',
 } as const;
 
 export const ROUTES_BUCKET = 'routes';
@@ -19,6 +20,8 @@ export const Subjects = {
   /** One subject per delivery, so a DLQ copy is made exactly once (published expecting an empty subject). */
   dlq: (projectId: string, target: string, deliveryId: string) => `dlq.${projectId}.${target}.${deliveryId}`,
   feed: (projectId: string) => `feed.${projectId}`,
+  /** Webhooks whose signature failed, kept for inspection when the route asks (verify.recordFailures). */
+  rejected: (projectId: string) => `rejected.${projectId}`,
   maxDeliveriesAdvisories: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.DELIVERIES.>`,
   terminatedAdvisories: `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.DELIVERIES.>`,
 } as const;

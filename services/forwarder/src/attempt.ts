@@ -40,7 +40,7 @@ export class DeliveryAttempts {
     const at = Date.now();
     this.metrics.inFlight.inc();
     const result = await this.http
-      .send({ meta, body, target, deliveryId, attempt, timeoutMs: route.delivery.timeoutMs })
+      .send({ meta, body, target, deliveryId, attempt, timeoutMs: route.delivery.timeoutMs, signingSecrets: route.signing?.secrets })
       .finally(() => this.metrics.inFlight.dec());
     const outcome = classify(result.statusCode);
     this.metrics.attempts.labels(meta.projectId, target.name, outcome).inc();

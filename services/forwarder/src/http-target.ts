@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
 import type { TargetSpec, WebhookMeta } from '@hookrelay/schemas';
 import { parseRetryAfter } from './retry-policy.js';
+import { standardWebhookSignature } from './sign.js';
 
 export interface AttemptResult {
   statusCode?: number;
@@ -35,6 +36,8 @@ export interface AttemptRequest {
   deliveryId: string;
   attempt: number;
   timeoutMs: number;
+  /** Standard Webhooks signing secrets, current first. */
+  signingSecrets?: readonly string[];
 }
 
 /** The target URL plus the webhook's sub-path and query. */
@@ -65,7 +68,11 @@ export function forwardHeaders(req: AttemptRequest, now = Date.now()): string[] 
   }
   const sourceIp = req.meta.sourceIp;
   out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${sourceIp}` : sourceIp);
-  out.push('webhook-id', req.meta.id, 'webhook-timestamp', String(Math.floor(now / 1000)));
+  const timestamp = Math.floor(now / 1000);
+  out.push('webhook-id', req.meta.id, 'webhook-timestamp', String(timestamp));
+  if (req.signingSecrets?.length) {
+    out.push('webhook-signature', standardWebhookSignature(req.signingSecrets, req.meta.id, timestamp, req.body));
+  }
   out.push('x-hookrelay-attempt', String(req.attempt), 'x-hookrelay-delivery-id', req.deliveryId);
   for (const [name, value] of Object.entries(req.target.headers ?? {})) out.push(name, value);
   return out;

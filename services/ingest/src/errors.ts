@@ -51,3 +51,11 @@ export class NotReadyError extends IngestError {
     super('ingest is not connected to NATS; nothing was accepted, send it again');
   }
 }
+
+export class SignatureRejectedError extends IngestError {
+  readonly status = 401;
+  readonly code = 'signature_rejected';
+  constructor(readonly reason: string) {
+    super(`the webhook's signature was not accepted: ${reason.replace(/_/g, ' ')}`);
+  }
+}

@@ -3,9 +3,10 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Registry } from 'prom-client';
 import type { WebhookMeta } from '@hookrelay/schemas';
 import { handleOpsRequest, sendJson, type Logger, type Probes, type RouteCache } from '@hookrelay/platform';
-import { IngestError, NotReadyError, RouteNotFoundError } from './errors.js';
+import { IngestError, NotReadyError, RouteNotFoundError, SignatureRejectedError } from './errors.js';
 import { parseHookUrl, type HookTarget } from './request-target.js';
 import { readBody } from './read-body.js';
+import { verifySignature } from './verify-signature.js';
 import type { WebhookPublisher } from './publish-webhook.js';
 import type { IngestMetrics } from './metrics.js';
 
@@ -31,8 +32,27 @@ async function acceptWebhook(req: IncomingMessage, target: HookTarget, deps: Ing
   if (!route) throw new RouteNotFoundError(target.projectId);
   if (!deps.isConnected()) throw new NotReadyError();
   const body = await readBody(req, route.maxBodyBytes);
+  if (route.verify) {
+    const failure = verifySignature(route.verify, req.headers, body);
+    if (failure) {
+      deps.metrics.signatureRejected.labels(target.projectId, failure).inc();
+      if (route.verify.recordFailures) await deps.publisher.recordRejected(captureMeta(req, target, body, started), body, failure);
+      throw new SignatureRejectedError(failure);
+    }
+  }
   const dedupeValue = route.dedupeHeader ? req.headers[route.dedupeHeader.toLowerCase()] : undefined;
   const meta: WebhookMeta = {
+    ...captureMeta(req, target, body, started),
+    dedupeKey: typeof dedupeValue === 'string' && dedupeValue !== '' ? dedupeValue : undefined,
+  };
+  const accepted = await deps.publisher.publish(meta, body);
+  deps.metrics.bodyBytes.observe(body.length);
+  return accepted;
+}
+
+/** The request as captured, minus its body. */
+function captureMeta(req: IncomingMessage, target: HookTarget, body: Uint8Array, started: number): WebhookMeta {
+  return {
     id: uuidv7(),
     projectId: target.projectId,
     method: req.method ?? 'POST',
@@ -43,11 +63,7 @@ async function acceptWebhook(req: IncomingMessage, target: HookTarget, deps: Ing
     bodySize: body.length,
     sourceIp: req.socket.remoteAddress ?? '',
     receivedAt: started,
-    dedupeKey: typeof dedupeValue === 'string' && dedupeValue !== '' ? dedupeValue : undefined,
   };
-  const accepted = await deps.publisher.publish(meta, body);
-  deps.metrics.bodyBytes.observe(body.length);
-  return accepted;
 }
 
 function sendError(res: ServerResponse, err: IngestError): void {

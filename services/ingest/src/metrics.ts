@@ -14,6 +14,12 @@ export function ingestMetrics(registry: Registry) {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
       registers: [registry],
     }),
+    signatureRejected: new Counter({
+      name: 'hookrelay_ingest_signature_rejected_total',
+      help: 'Webhooks refused because their signature did not verify, by project and reason',
+      labelNames: ['project', 'reason'] as const,
+      registers: [registry],
+    }),
     bodyBytes: new Histogram({
       name: 'hookrelay_ingest_body_bytes',
       help: 'Size of accepted webhook bodies',

@@ -64,6 +64,20 @@ export class WebhookPublisher {
     return { id: meta.id, duplicate: false };
   }
 
+  /**
+   * Keeps a request whose signature failed, for inspection, when the route asks for it (verify.recordFailures):
+   * on `rejected.<project>`, never on the forward path. Best effort: the sender gets its 401 either way.
+   */
+  async recordRejected(meta: WebhookMeta, body: Uint8Array, reason: string): Promise<void> {
+    const h = natsHeaders();
+    h.set(Headers.webhook, JSON.stringify(meta));
+    h.set(Headers.webhookId, meta.id);
+    h.set(Headers.rejectedReason, reason);
+    await this.js.publish(Subjects.rejected(meta.projectId), body, { headers: h, timeout: this.timeoutMs }).catch((err: unknown) => {
+      this.log.warn({ err, webhookId: meta.id, projectId: meta.projectId }, 'could not record a rejected webhook');
+    });
+  }
+
   private dedupeKeyOf(projectId: string, providerId: string): string {
     return `${projectId}.${createHash('sha256').update(providerId).digest('hex').slice(0, 40)}`;
   }

@@ -207,7 +207,8 @@ export class LocalRouteSource {
       }
       if (status.ready && status.projectId) claimed.add(status.projectId);
       else everyDocumentApplied = false;
-      if (status.reason === 'ProjectIdConflict' || status.reason === 'ReconcileFailed') retry = true;
+      // Outcomes that can change with no edit of the file: looked at again at the next scan.
+      if (status.reason === 'ProjectIdConflict' || status.reason === 'ReconcileFailed' || status.reason === 'SecretNotFound') retry = true;
       statuses.push({ ...status, file, source, ...(name !== undefined ? { name } : {}) });
     }
 
