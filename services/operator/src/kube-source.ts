@@ -7,7 +7,7 @@ import { failedStatus, reconcileRoute, releaseRoutes, type RouteStatus } from '.
 import { routeStatusFor, type WebhookRouteStatus } from './route-status.js';
 import type { RouteStore } from './route-store.js';
 import { RouteWatch, type RouteWatchOptions } from './route-watch.js';
-import { describeSecretRef, secretChecker, secretRefsOf } from './secrets.js';
+import { describeSecretRef, secretRefsOf } from './secrets.js';
 import { WorkQueue } from './work-queue.js';
 
 /** The status of one WebhookRoute object, as last written to its `.status`. */
@@ -160,7 +160,9 @@ export class KubeRouteSource {
         source: key,
         publicUrl: this.options.publicUrl,
         generation: route.metadata.generation ?? 0,
-        checkSecrets: (spec) => this.checkSecrets(route.metadata.namespace, spec),
+        checkSecrets: (spec) => this.refuseLocalSecretRefs(spec),
+        // Resolved values travel in the route (KV), so ingest and the forwarder need no access to Secrets.
+        readSecret: (ref) => (ref.name && ref.key ? this.options.api.readSecretKey(route.metadata.namespace, ref.name, ref.key) : Promise.resolve(undefined)),
       });
     } catch (err) {
       failure = err;
@@ -179,14 +181,12 @@ export class KubeRouteSource {
     if (result.reason === 'SecretNotFound') throw new WaitingForSecretError(result.message);
   }
 
-  private async checkSecrets(namespace: string, spec: WebhookRouteSpec): Promise<RouteStatus | undefined> {
-    // env and file would read the operator's own environment and files: never for a namespaced object.
+  /** env and file would read the operator's own environment and files: never for a namespaced object. */
+  private async refuseLocalSecretRefs(spec: WebhookRouteSpec): Promise<RouteStatus | undefined> {
     const local = secretRefsOf(spec).filter(({ ref }) => !(ref.name && ref.key));
-    if (local.length > 0) {
-      const fields = local.map(({ field, ref }) => `${field} (${describeSecretRef(ref)})`).join(', ');
-      return { ready: false, reason: 'InvalidSpec', message: `in Kubernetes a secret reference names a Secret and a key: ${fields}` };
-    }
-    return secretChecker(async (ref) => (ref.name && ref.key ? this.options.api.readSecretKey(namespace, ref.name, ref.key) : undefined))(spec);
+    if (local.length === 0) return undefined;
+    const fields = local.map(({ field, ref }) => `${field} (${describeSecretRef(ref)})`).join(', ');
+    return { ready: false, reason: 'InvalidSpec', message: `in Kubernetes a secret reference names a Secret and a key: ${fields}` };
   }
 
   /** Writes `.status` when it changed, with an Event and a log line when the outcome changed. */

@@ -118,7 +118,7 @@ test('a route naming a missing Secret waits for it, then becomes Ready', () =>
     h.api.putSecret('team-a', 'github-webhook', { secret: 's3cret' });
     await eventually(() => h.ready('team-a', 'github')?.status === 'True', { what: 'Ready once the Secret exists' });
     assert.ok(await h.route('github'));
-    assert.ok(!JSON.stringify(await h.route('github')).includes('s3cret'), 'secret values never go into KV');
+    assert.equal((await h.route('github'))?.verify?.secret, 's3cret', 'ingest verifies with the value the Secret holds');
   }));
 
 test('deleting a WebhookRoute removes its route and consumer', () =>
@@ -190,4 +190,19 @@ test('two replicas: one leads and writes; when it stops, the other takes over', 
     h.apply({ namespace: 'team-a', name: 'later', targets: [ci] });
     await eventually(() => h.ready('team-a', 'later')?.status === 'True', { what: 'the new leader to reconcile' });
     assert.ok(await h.route('later'));
+  }));
+
+test("in Kubernetes a secret reference cannot point at the operator's own environment or files", () =>
+  withCluster(async (h) => {
+    h.apply({
+      namespace: 'team-a',
+      name: 'sneaky',
+      targets: [ci],
+      extra: { signing: { secretRef: { env: 'NATS_PASSWORD' } }, apiTokenSecretRef: { file: '/var/run/secrets/kubernetes.io/serviceaccount/token' } },
+    });
+    await h.start();
+    const refused = await eventually(() => h.ready('team-a', 'sneaky'), { what: 'a status' });
+    assert.equal(refused.reason, 'InvalidSpec');
+    assert.match(refused.message, /spec\.signing\.secretRef \(environment variable NATS_PASSWORD\), spec\.apiTokenSecretRef \(file /);
+    assert.equal(await h.route('sneaky'), undefined);
   }));

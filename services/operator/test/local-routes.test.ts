@@ -245,3 +245,27 @@ test('health, readiness and route metrics are served', () =>
     assert.match(metrics, /hookrelay_operator_routes\{ready="false"[^}]*\} 1/);
     assert.match(metrics, /hookrelay_operator_reconciles_total\{result="invalid"[^}]*\} 1/);
   }));
+
+test('a route whose secret is missing waits for it, then routes with it', () =>
+  withOperator(async (h) => {
+    const variable = `HOOKRELAY_TEST_SECRET_${process.pid}`;
+    delete process.env[variable];
+    await h.writeRouteFile(
+      'signed.yaml',
+      routeYaml({ name: 'signed', extra: { verify: { type: 'hmac-sha256', secretRef: { env: variable } } } }),
+    );
+    await h.start();
+    const waiting = h.statusOf('signed.yaml');
+    assert.equal(waiting?.reason, 'SecretNotFound');
+    assert.equal(waiting?.message, `spec.verify.secretRef: environment variable ${variable} does not exist`);
+    assert.equal(await h.route('signed'), undefined);
+
+    process.env[variable] = 'shh-its-a-secret';
+    try {
+      await eventually(() => h.statusOf('signed.yaml')?.ready === true, { what: 'the route once the secret exists' });
+      // The resolved value travels in the route, so ingest can verify without reading secrets itself.
+      assert.equal((await h.route('signed'))?.verify?.type, 'hmac-sha256');
+    } finally {
+      delete process.env[variable];
+    }
+  }));
