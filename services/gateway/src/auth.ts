@@ -35,7 +35,7 @@ export class TokenRegistry {
   constructor(
     adminToken: string | undefined,
     projectTokens: readonly { projectId: string; tokens: readonly string[] }[],
-    routes?: RouteCache,
+    routes?: Pick<RouteCache, 'all' | 'onChange'>,
   ) {
     if (adminToken) this.configured.push({ digest: sha256(adminToken), principal: { kind: 'admin' } });
     for (const { projectId, tokens } of projectTokens) {
