@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
   RouteCache,
   boundPort,
-  closeServer,
   connectNats,
   createLogger,
   createMetricsRegistry,
@@ -16,6 +15,7 @@ import { createApp } from './app.js';
 import { TokenRegistry } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { LiveFeed } from './feed.js';
+import { createGatewayServer } from './http-server.js';
 import { gatewayMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { Redeliveries } from './replay.js';
@@ -72,9 +72,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       maxFeedBufferBytes: config.GATEWAY_SSE_MAX_BUFFER_BYTES,
     },
   });
-  // headersTimeout and requestTimeout bound how long a client may take to send its request; a feed's
-  // response is long-lived and is bounded by the slow-client rule instead.
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 15_000, requestTimeout: 30_000 }, app);
+  const http = createGatewayServer(app);
+  const server = http.server;
   await listen(server, config.GATEWAY_PORT, config.GATEWAY_HOST);
   const port = boundPort(server);
   log.info({ port }, 'gateway listening');
@@ -88,7 +87,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       stopping = true;
       // Feeds end first (their clients reconnect elsewhere with Last-Event-ID), then requests in flight finish.
       await feed.stop();
-      await closeServer(server);
+      await http.close();
       routes.stop();
       await nc.drain();
     },
