@@ -13,7 +13,7 @@ import { Streams } from '@hookrelay/schemas';
 import type { Logger } from 'pino';
 import type { BatchApplier } from './batch.js';
 import { decodeDlqMessage, decodeEventMessage, decodeWebhookMessage, type Decoded } from './decode.js';
-import type { StateMetrics, StreamLabel } from './metrics.js';
+import type { StreamLabel } from './metrics.js';
 
 /** The durable consumers state reads through; each starts at the beginning of its stream. */
 export const StateConsumers = {
@@ -118,13 +118,15 @@ export async function startConsuming(
 }
 
 /** Messages not yet applied, per stream: pending delivery plus delivered and not acked. */
-export async function readConsumerLag(jsm: JetStreamManager, metrics: StateMetrics, log: Logger): Promise<void> {
+export async function readConsumerLag(jsm: JetStreamManager, log: Logger): Promise<Partial<Record<StreamLabel, number>>> {
+  const lag: Partial<Record<StreamLabel, number>> = {};
   for (const source of historySources) {
     try {
       const info = await jsm.consumers.info(source.stream, source.durable);
-      metrics.consumerLag.set({ stream: source.label }, info.num_pending + info.num_ack_pending);
+      lag[source.label] = info.num_pending + info.num_ack_pending;
     } catch (err) {
       log.debug({ err, stream: source.stream }, 'could not read consumer lag');
     }
   }
+  return lag;
 }

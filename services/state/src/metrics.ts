@@ -2,8 +2,14 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type StreamLabel = 'webhooks' | 'events' | 'dlq';
 
-/** Everything state reports under hookrelay_state_*. */
-export function createStateMetrics(registry: Registry, databaseBytes: () => number) {
+export interface MeasuredAtScrape {
+  databaseBytes(): number;
+  /** Messages not yet applied per stream; streams it cannot read are left out. */
+  consumerLag(): Promise<Partial<Record<StreamLabel, number>>>;
+}
+
+/** Everything state reports under hookrelay_state_*. Lag and size are read when Prometheus scrapes. */
+export function createStateMetrics(registry: Registry, measure: MeasuredAtScrape) {
   return {
     messagesApplied: new Counter({
       name: 'hookrelay_state_messages_applied_total',
@@ -33,6 +39,9 @@ export function createStateMetrics(registry: Registry, databaseBytes: () => numb
       help: 'Messages of the stream not yet applied: pending delivery plus delivered but not acked',
       labelNames: ['stream'] as const,
       registers: [registry],
+      async collect() {
+        for (const [stream, lag] of Object.entries(await measure.consumerLag())) this.set({ stream }, lag);
+      },
     }),
     feedPublished: new Counter({
       name: 'hookrelay_state_feed_published_total',
@@ -62,7 +71,7 @@ export function createStateMetrics(registry: Registry, databaseBytes: () => numb
       help: 'Size of the SQLite file plus its write-ahead log',
       registers: [registry],
       collect() {
-        this.set(databaseBytes());
+        this.set(measure.databaseBytes());
       },
     }),
   };

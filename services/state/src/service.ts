@@ -25,8 +25,6 @@ export interface StateOptions {
   batch?: Partial<BatchLimits>;
   /** How often rows past HISTORY_RETENTION are purged (default 60 s). */
   retentionIntervalMs?: number;
-  /** How often consumer lag is read for the metrics (default 5 s). */
-  lagIntervalMs?: number;
 }
 
 export interface RunningState extends RunningService {
@@ -52,9 +50,12 @@ export async function startState(
   const registry = createMetricsRegistry('state');
   const db = openDatabase(config.DATABASE_PATH, log);
   try {
-    const metrics = createStateMetrics(registry, () => databaseBytes(config.DATABASE_PATH));
     const { nc, isConnected } = await connectNats(config.NATS_URL, 'state', log);
     const jsm = await provisionJetStream(nc, { replicas: config.STREAM_REPLICAS, historyRetentionMs: config.HISTORY_RETENTION });
+    const metrics = createStateMetrics(registry, {
+      databaseBytes: () => databaseBytes(config.DATABASE_PATH),
+      consumerLag: () => readConsumerLag(jsm, log),
+    });
 
     // A database that has never been fed (new, or replaced) is rebuilt from everything the streams hold.
     const rebuild = readMeta(db, CONSUMERS_BOUND) !== 'yes';
@@ -80,8 +81,6 @@ export async function startState(
       },
       log,
     );
-    const lagTimer = setInterval(() => void readConsumerLag(jsm, metrics, log), options.lagIntervalMs ?? 5_000);
-    lagTimer.unref();
 
     let stopping = false;
     const ops = await startOpsServer(config.STATE_PORT, registry, { ready: () => !stopping && isConnected() });
@@ -94,7 +93,6 @@ export async function startState(
       async stop() {
         if (stopping) return;
         stopping = true;
-        clearInterval(lagTimer);
         await retention.stop();
         await Promise.all(consumers.map((c) => c.close()));
         applier.flush(); // what was already received is committed and acked before the connection drains

@@ -110,4 +110,24 @@ describe('history through the streams', () => {
     await waitForConsumersIdle(relay.jsm);
     assert.equal(countRows(relay.dbPath, 'webhooks'), 610);
   });
+
+  it('serves health, readiness and its metrics', async () => {
+    const base = `http://127.0.0.1:${webhooksFirst.state?.opsPort}`;
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    for (const name of [
+      'hookrelay_state_messages_applied_total',
+      'hookrelay_state_batch_size',
+      'hookrelay_state_commit_seconds',
+      'hookrelay_state_consumer_lag',
+      'hookrelay_state_database_bytes',
+      'hookrelay_state_feed_published_total',
+    ]) {
+      assert.match(text, new RegExp(`^${name}`, 'm'), name);
+    }
+    assert.match(text, /hookrelay_state_messages_applied_total\{[^}]*stream="webhooks"[^}]*outcome="applied"[^}]*\} [1-9]/);
+    const bytes = /^hookrelay_state_database_bytes\{[^}]*\} (\d+)/m.exec(text);
+    assert.ok(bytes && Number(bytes[1]) > 0, 'database size is reported');
+  });
 });
