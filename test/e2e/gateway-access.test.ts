@@ -172,6 +172,7 @@ describe('gateway: tokens and bad requests', () => {
     assert.deepEqual(limit.error.details?.map((i) => i.path), [['limit']]);
     const many = await expectError('/webhooks?since=yesterday&status=nope&colour=red', 400, 'invalid_request');
     assert.deepEqual(new Set(many.error.details?.map((i) => String(i.path[0] ?? '(the query)'))), new Set(['since', 'status', '(the query)']));
+    await expectError('/webhooks?since=1960-01-01T00:00:00Z', 400, 'invalid_request');
     await expectError('/webhooks?cursor=bm90LWEtY3Vyc29y', 400, 'invalid_request');
     await expectError('/webhooks/not*an*id', 400, 'invalid_request');
     await expectError('/webhooks/01900000-0000-7000-8000-000000000000', 404, 'webhook_not_found');
@@ -187,6 +188,17 @@ describe('gateway: tokens and bad requests', () => {
     });
     await expectError('/webhooks/retry', 413, 'payload_too_large', { method: 'POST', body: { projectId: 'alpha', pad: 'x'.repeat(20_000) } });
     await expectError('/webhooks/retry', 400, 'invalid_request', { method: 'POST', body: { statuses: ['forwarded'], limit: 0 } });
+  });
+
+  test('requests are counted by route pattern and status, refusals included', async () => {
+    const metrics = await (await fetch(`${g.baseUrl}/metrics`)).text();
+    const count = (route: string, code: string) =>
+      metrics.split('\n').some((l) => l.startsWith('hookrelay_gateway_requests_total{') && l.includes(`route="${route}"`) && l.includes(`code="${code}"`));
+    assert.ok(count('/webhooks/:id', '401'), 'a refused request under its route');
+    assert.ok(count('/webhooks/:id', '200'));
+    assert.ok(count('/webhooks/:id/replay', '403'));
+    assert.ok(count('/feed', '200'));
+    assert.ok(!metrics.includes(alphaId), 'no webhook id in a label');
   });
 
   test('no token, right or wrong, ever reaches the log', () => {

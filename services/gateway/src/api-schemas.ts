@@ -28,6 +28,7 @@ const DIGITS = /^\d{1,15}$/;
 const Instant = z
   .union([z.string().regex(DIGITS), z.iso.datetime({ offset: true })])
   .transform((v) => (DIGITS.test(v) ? Number(v) : Date.parse(v)))
+  .pipe(z.int().min(0, 'must not be before 1970'))
   .meta({ description: 'epoch milliseconds, or an ISO-8601 date-time with offset (2025-01-31T12:00:00Z)' });
 
 /** Repeatable (`status=a&status=b`) or comma-separated (`status=a,b`). */
@@ -99,6 +100,7 @@ const RetryableStatus = z.enum(['failed', 'dlq']);
 const JsonInstant = z
   .union([z.int().min(0), z.iso.datetime({ offset: true })])
   .transform((v) => (typeof v === 'number' ? v : Date.parse(v)))
+  .pipe(z.int().min(0, 'must not be before 1970'))
   .meta({ description: 'epoch milliseconds, or an ISO-8601 date-time with offset' });
 
 export const MAX_BULK_RETRY = 10_000;

@@ -40,9 +40,10 @@ export function webhooksRouter(deps: {
 }): Router {
   const { state, redeliveries } = deps;
   const router = Router();
-  router.use('/webhooks', deps.authenticate, deps.timeLimit);
+  // Per route rather than router.use(): a refused request is then still counted under its route pattern.
+  const guard = [deps.authenticate, deps.timeLimit];
 
-  router.get('/webhooks', async (req, res) => {
+  router.get('/webhooks', ...guard, async (req, res) => {
     const query = parseInput(WebhookListQuery, req.query, 'query');
     const { status, ...filters } = query;
     const request: StateQueryRequest<'listWebhooks'> = { ...filters, projectId: projectScope(principalOf(res.locals), query.projectId) };
@@ -51,32 +52,32 @@ export function webhooksRouter(deps: {
   });
 
   // Before /webhooks/:id, which would otherwise take "failed" for an id.
-  router.get('/webhooks/failed', async (req, res) => {
+  router.get('/webhooks/failed', ...guard, async (req, res) => {
     const query = parseInput(FailedWebhookListQuery, req.query, 'query');
     res.json(await state.listFailedWebhooks({ ...query, projectId: projectScope(principalOf(res.locals), query.projectId) }));
   });
 
-  router.get('/webhooks/:id', async (req, res) => {
+  router.get('/webhooks/:id', ...guard, async (req, res) => {
     const { id } = parseInput(WebhookIdParams, req.params, 'path');
     const found = await state.getWebhook(id);
     assertCanSee(principalOf(res.locals), found.webhook.projectId);
     res.json(webhookDetailView(found));
   });
 
-  router.post('/webhooks/retry', async (req, res) => {
+  router.post('/webhooks/retry', ...guard, async (req, res) => {
     requireAdmin(principalOf(res.locals), 'retry');
     const filter = parseInput(BulkRetryRequest, jsonBody(req), 'body');
     res.status(202).json(await redeliveries.retryMatching(filter));
   });
 
-  router.post('/webhooks/:id/replay', async (req, res) => {
+  router.post('/webhooks/:id/replay', ...guard, async (req, res) => {
     requireAdmin(principalOf(res.locals), 'replay');
     const { id } = parseInput(WebhookIdParams, req.params, 'path');
     const { target } = parseInput(ReplayRequest, jsonBody(req), 'body');
     res.status(202).json(await redeliveries.replay(id, target));
   });
 
-  router.post('/webhooks/:id/retry', async (req, res) => {
+  router.post('/webhooks/:id/retry', ...guard, async (req, res) => {
     requireAdmin(principalOf(res.locals), 'retry');
     const { id } = parseInput(WebhookIdParams, req.params, 'path');
     parseInput(RetryRequest, jsonBody(req), 'body');
