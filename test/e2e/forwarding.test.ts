@@ -159,4 +159,26 @@ describe('capture and forward', () => {
     assert.ok(gap >= 900 && gap < 5000, `second attempt after Retry-After (1 s), not the 30 s backoff: ${gap} ms`);
     await target.stop();
   });
+
+  test('a timeout or a refused connection counts as transient: retried, then parked with the error recorded', async () => {
+    const slow = await WebhookTarget.start((_r, i) => (i === 0 ? { status: 200, delayMs: 2000 } : { status: 200 }));
+    await route('slow', [{ name: 'main', url: slow.url() }], { delivery: { timeout: 'PT0.5S', backoffDelay: 'PT0.2S' } });
+    await relay.post('slow', { body: 'patience' });
+    await slow.waitFor(2, 10_000);
+    assert.deepEqual(slow.requests.map((r) => r.headers['x-hookrelay-attempt']), ['1', '2']);
+    await slow.stop();
+
+    const closed = await WebhookTarget.start();
+    const url = closed.url();
+    await closed.stop(); // nothing listens there any more
+    await route('refused', [{ name: 'main', url }], { delivery: { backoffDelay: 'PT0.2S' } });
+    await relay.post('refused', { body: 'nobody home' });
+    const entry = await eventually(async () => (await relay.deadLetters()).find((m) => m.subject.startsWith('dlq.refused.main.')));
+    assert.equal(entry.header.get(Headers.dlqReason), 'max_deliveries');
+    assert.equal(entry.header.get(Headers.dlqDeliveries), '3');
+    const lastAttempt = await relay.jsm.streams.getMessage('EVENTS', { last_by_subj: 'events.refused.attempt' });
+    const event = lastAttempt?.json<{ attempt: number; error?: string }>();
+    assert.equal(event?.attempt, 3);
+    assert.match(event?.error ?? '', /ECONNREFUSED/);
+  });
 });
