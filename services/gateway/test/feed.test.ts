@@ -24,7 +24,7 @@ describe('live feeds (SSE from FEED)', () => {
     gateway = await startGateway(
       gatewayConfig(nats.url, {
         GATEWAY_SSE_HEARTBEAT: '250ms',
-        GATEWAY_SSE_MAX_BUFFER_BYTES: '65536',
+        GATEWAY_SSE_MAX_BUFFER_BYTES: String(1024 * 1024),
         GATEWAY_PROJECT_TOKENS: JSON.stringify({ alpha: projectToken('alpha') }),
       }),
       pino({ level: 'silent' }),
@@ -128,8 +128,9 @@ describe('live feeds (SSE from FEED)', () => {
       socket.write(`GET /projects/bulk/feed HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\n\r\n`);
     });
     assert.match(head, /^HTTP\/1\.1 200/);
+    // 32 MiB: more than the paused client's socket buffers and the 1 MiB the gateway holds for it.
     const big = 'x'.repeat(16 * 1024);
-    const published = await publishEntries(js, Array.from({ length: 1200 }, () => feedEntry('bulk', 'received', { path: big })));
+    const published = await publishEntries(js, Array.from({ length: 2048 }, () => feedEntry('bulk', 'received', { path: big })));
     await reader.waitFor((c) => c.feed.length === published.length, 'the reading client to get everything', 30_000);
     assert.deepEqual(ids(reader.feed), ids(published));
     const metrics = await eventually(async () => {
