@@ -2,6 +2,9 @@
 // read token and the admin token; then what a bad request gets back. Tokens never reach the log.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import type { WebhookSummary } from '@hookrelay/schemas';
 import { WebhookTarget, eventually, sleep } from '@hookrelay/test-support';
@@ -142,6 +145,21 @@ describe('gateway: tokens and bad requests', () => {
     }
   });
 
+  test("a route's apiTokenSecretRef gives a read token for that project, resolved by the operator", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hookrelay-token-'));
+    const token = 'gamma-read-token-from-a-secret-0123';
+    await writeFile(join(dir, 'token'), `${token}\n`);
+    await g.route('gamma', [{ name: 'main', url: target.url() }], { apiTokenSecretRef: { file: join(dir, 'token') } });
+    const gammaId = await g.send('gamma');
+    const detail = await eventually(() => g.json<{ webhook: { projectId: string } }>(`/webhooks/${gammaId}`, { token }), {
+      what: 'the gamma token to read gamma',
+    });
+    assert.equal(detail.webhook.projectId, 'gamma');
+    assert.equal((await g.api(`/webhooks/${alphaId}`, { token })).status, 403);
+    assert.equal((await g.api(`/webhooks/${gammaId}/replay`, { token, method: 'POST' })).status, 403, 'a read token');
+    await rm(dir, { recursive: true, force: true });
+  });
+
   test('?access_token= works on the feeds only; health, metrics and the OpenAPI document need no token', async () => {
     const viaQuery = await SseClient.connect(`${g.baseUrl}/projects/alpha/feed?access_token=${projectToken('alpha')}`);
     assert.equal(viaQuery.response.status, 200);
@@ -204,7 +222,7 @@ describe('gateway: tokens and bad requests', () => {
   test('no token, right or wrong, ever reaches the log', () => {
     const log = logLines.join('');
     assert.ok(logLines.length > 20, 'the gateway logged requests');
-    for (const token of [ADMIN_TOKEN, projectToken('alpha'), projectToken('beta'), WRONG_TOKEN]) {
+    for (const token of [ADMIN_TOKEN, projectToken('alpha'), projectToken('beta'), WRONG_TOKEN, 'gamma-read-token-from-a-secret-0123']) {
       assert.ok(!log.includes(token), 'a token appeared in the log');
     }
   });

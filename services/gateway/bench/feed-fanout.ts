@@ -81,7 +81,14 @@ async function runClients({ port, clients }: WorkerInput): Promise<void> {
   parentPort?.postMessage({ type: 'done', latencies: out, events, dropped } satisfies WorkerMessage, [out.buffer]);
 }
 
-async function metricsOf(port: number): Promise<Record<string, number>> {
+interface GatewayMetrics {
+  rss: number;
+  heap: number;
+  clients: number;
+  dropped: number;
+}
+
+async function metricsOf(port: number): Promise<GatewayMetrics> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+]+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { RouteApiToken, type RouteConfig } from '@hookrelay/schemas';
+import type { RouteConfig } from '@hookrelay/schemas';
 import type { RouteCache } from '@hookrelay/platform';
 import { ForbiddenError, UnauthorizedError } from './errors.js';
 
@@ -63,9 +63,9 @@ export class TokenRegistry {
   }
 }
 
+/** A route's read token, as the operator resolved it from apiTokenSecretRef: its SHA-256 (libs/schemas RouteApiToken). */
 function routeToken(route: RouteConfig): KnownToken[] {
-  const parsed = RouteApiToken.safeParse(route);
-  const hex = parsed.success ? parsed.data.apiTokenSha256 : undefined;
+  const hex = route.apiTokenSha256;
   return hex ? [{ digest: Buffer.from(hex, 'hex'), principal: { kind: 'project', projectId: route.projectId } }] : [];
 }
 
