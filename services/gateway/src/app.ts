@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import { handleOpsRequest, type Logger, type Probes, type RouteCache } from '@hookrelay/platform';
 import { authenticate, type TokenRegistry } from './auth.js';
+import { consoleRouter } from './console.js';
 import { RequestTimeoutError, RouteNotFoundError, errorBody, errorHandler } from './errors.js';
 import type { LiveFeed } from './feed.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -83,6 +84,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(deps.openApi);
   });
+  app.use(consoleRouter());
 
   app.use(express.json({ limit: deps.limits.maxBodyBytes, strict: true, type: 'application/json' }));
   const headerOnly = authenticate(deps.tokens, { queryToken: false });
