@@ -76,6 +76,9 @@ export class LiveFeed {
 
   /** Opens the tail (awaited, so a client connecting right after start sees what follows) and keeps it open. */
   async start(): Promise<void> {
+    // From the stream's end as a sequence rather than deliver_policy "new": an ordered consumer that resets
+    // before its first message would otherwise restart from sequence 1 and replay the whole stream to everyone.
+    this.tailSeq = (await this.jsm.streams.info(Streams.feed)).state.last_seq;
     const first = await this.openTail();
     void this.runTail(first);
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
@@ -130,9 +133,6 @@ export class LiveFeed {
   }
 
   private async openTail(): Promise<ConsumerMessages> {
-    // From an explicit sequence rather than deliver_policy "new": an ordered consumer that resets before its
-    // first message would otherwise restart from sequence 1 and replay the whole stream to every client.
-    if (this.tailSeq === 0) this.tailSeq = (await this.jsm.streams.info(Streams.feed)).state.last_seq;
     const consumer = await this.js.consumers.get(Streams.feed, {
       filter_subjects: 'feed.>',
       deliver_policy: DeliverPolicy.StartSequence,

@@ -76,8 +76,8 @@ export class Redeliveries {
   }
 
   /** Delivers again only to the targets whose current delivery is `failed` or `dlq`. */
-  async retry(webhookId: string, known?: GetWebhookResponse): Promise<DeliveriesPublished> {
-    const found = known ?? (await this.state.getWebhook(webhookId));
+  async retry(webhookId: string): Promise<DeliveriesPublished> {
+    const found = await this.state.getWebhook(webhookId);
     const failed = found.deliveries.filter((d) => d.current && RETRYABLE.has(d.status));
     if (failed.length === 0) {
       throw new NothingToRetryError(webhookId, `no target's current delivery is failed or dlq (the webhook is ${found.webhook.status})`);
