@@ -38,9 +38,14 @@ export function isoTime(epochMs: number): string {
 /** "120 ms", "2.4 s", "3 min". */
 export function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  if (ms < 60_000) return `${trimmed(ms / 1000, ms < 10_000 ? 1 : 0)} s`;
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${trimmed(ms / 3_600_000, 1)} h`;
+}
+
+/** "2" rather than "2.0". */
+function trimmed(value: number, digits: number): string {
+  return value.toFixed(digits).replace(/\.0+$/, '');
 }
 
 /** "+2.0 s" after a reference time. */

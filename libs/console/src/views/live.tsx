@@ -182,7 +182,8 @@ export function LivePage() {
 }
 
 export function FeedRowItem({ row, fresh, showProject }: { row: FeedRow; fresh: boolean; showProject: boolean }) {
-  const target = requestTarget(row.path, row.query);
+  // The path only: feed entries carry no query, and a list mixing both kinds would look inconsistent.
+  const target = requestTarget(row.path, undefined);
   return (
     <li class={`row ${fresh ? 'row-fresh' : ''}`} data-id={row.id} data-status={row.status}>
       <a class="row-link" href={hrefOf.webhook(row.id)} data-row>

@@ -146,7 +146,7 @@ function RouteCard({ project: p }: { project: ProjectView }) {
           <span class="stat-label">in history</span>
         </li>
         {WEBHOOK_STATUSES.map((s) => (
-          <li key={s} class={`stat stat-${s}`}>
+          <li key={s} class={`stat ${p.counts.byStatus[s] > 0 ? `stat-${s}` : ''}`}>
             <span class="stat-value">{p.counts.byStatus[s]}</span>
             <span class="stat-label">{STATUS_LABEL[s].toLowerCase()}</span>
           </li>
