@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import autocannon from 'autocannon';
 import { sleep, eventually } from '@hookrelay/test-support';
-import { TestRelay, routeYaml, type ServiceName } from '../support/relay.js';
+import { TestRelay, routeYaml, type ProcessServiceName } from '../support/relay.js';
 
 const BODY = JSON.stringify({ event: 'order.created', pad: 'x'.repeat(960) }); // ~1 KiB
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -97,7 +97,8 @@ async function main() {
     services: [],
     routes: { 'bench.yaml': routeYaml('bench', { targets: [{ name: 'sink', url: `http://127.0.0.1:${sink.port}/in` }] }) },
   });
-  const services: ServiceName[] = ['operator', 'forwarder', 'ingest'];
+  // The whole relay that forwards and keeps history; the gateway has its own benchmark (feed fan-out).
+  const services: ProcessServiceName[] = ['operator', 'state', 'forwarder', 'ingest'];
   for (const name of services) await relay.spawnService(name);
   await relay.routeReady('bench');
   console.log(`relay: ${services.join(', ')} (one process each) + nats-server ${relay.nats.url}; ${RUNS} runs of ${SECONDS}s; 1 KiB JSON bodies`);

@@ -15,6 +15,8 @@ import { OperatorConfig, startOperator, type RunningOperator } from '@hookrelay/
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 
 export type ServiceName = 'operator' | 'ingest' | 'forwarder';
+/** Services that run as child processes only (in-process, see services/gateway/test/support). */
+export type ProcessServiceName = ServiceName | 'state' | 'gateway';
 
 /** A route file's YAML for tests: one WebhookRoute with the given targets and spec fields. */
 export function routeYaml(projectId: string, spec: Record<string, unknown>): string {
@@ -35,7 +37,7 @@ export class TestRelay {
   readonly logLines: string[] = [];
   readonly log: Logger;
   private running = new Map<ServiceName, RunningService>();
-  private children = new Map<ServiceName, ChildProcess>();
+  private children = new Map<ProcessServiceName, ChildProcess>();
   ingest: RunningIngest | undefined;
   ingestPort = 0;
   nc!: NatsConnection;
@@ -73,6 +75,10 @@ export class TestRelay {
       INGEST_PORT: String(this.ingestPort),
       FORWARDER_PORT: '0',
       OPERATOR_PORT: '0',
+      STATE_PORT: '0',
+      GATEWAY_PORT: '0',
+      DATABASE_PATH: join(this.routesDir, 'data', 'hookrelay.db'),
+      HOOKRELAY_API_TOKEN: 'test-admin-token-0123456789',
     };
   }
 
@@ -98,7 +104,7 @@ export class TestRelay {
   }
 
   /** Runs a service as `node services/<name>/dist/main.js`, as a container would. */
-  async spawnService(name: ServiceName): Promise<void> {
+  async spawnService(name: ProcessServiceName): Promise<void> {
     if (name === 'ingest' && this.ingestPort === 0) this.ingestPort = await freePort();
     // SERVICE_NODE_ARGS (e.g. "--cpu-prof") is for profiling a service under a benchmark.
     const nodeArgs = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -113,7 +119,7 @@ export class TestRelay {
   }
 
   /** SIGKILL: the service dies at once, whatever it was doing. */
-  async killService(name: ServiceName): Promise<void> {
+  async killService(name: ProcessServiceName): Promise<void> {
     const child = this.children.get(name);
     this.children.delete(name);
     if (!child || child.exitCode !== null) return;
