@@ -8,6 +8,8 @@ import { DELIVERY_STATE_COLUMNS, webhookProgress, type DeliveryStateRow } from '
 /** A webhook as WEBHOOKS (or a DLQ copy) carries it. */
 export interface CapturedWebhook {
   meta: WebhookMeta;
+  /** `Hookrelay-Webhook` as ingest wrote it (validated as `meta`): stored as is, not parsed and rebuilt. */
+  metaJson: string;
   body: Uint8Array;
 }
 
@@ -86,6 +88,8 @@ interface AttemptRow {
 }
 
 interface StoredFactsRow {
+  target: string;
+  first_seen_at: number;
   forwarded_at: number | null;
   dlq_at: number | null;
   failed_at: number | null;
@@ -103,17 +107,31 @@ interface StoredFactsRow {
   attempt_next_at: number | null;
 }
 
-/** A webhook's head and one of its deliveries (the columns are null when it has none yet). */
-type WebhookWithDeliveryRow = {
-  webhook_status: WebhookStatus;
-  project_id: string;
-  method: string;
-  path: string;
-  received_at: number;
-  captured: number;
-} & { [K in keyof DeliveryStateRow]: DeliveryStateRow[K] | null };
+/** One delivery of a webhook, with the webhook's head (null while the webhook has no row yet). */
+type DeliveryWithWebhookRow = DeliveryStateRow & {
+  delivery_project_id: string;
+  webhook_status: WebhookStatus | null;
+  project_id: string | null;
+  method: string | null;
+  path: string | null;
+  received_at: number | null;
+  captured: number | null;
+};
 
 type ApplyOutcome = 'inserted' | 'merged' | 'unchanged';
+
+/** A captured webhook as stored, with every delivery of it: what recomputing its status needs. */
+interface RecentWebhook {
+  projectId: string;
+  method: string;
+  path: string;
+  receivedAt: number;
+  status: WebhookStatus;
+  deliveries: Map<string, DeliveryStateRow>;
+}
+
+/** Webhooks kept in memory: the ones events are about are almost always among the latest captured. */
+const RECENT_WEBHOOKS = 50_000;
 
 /**
  * Applies history messages to the database, one transaction per batch. Applying a message twice changes
@@ -129,23 +147,26 @@ export class HistoryWriter {
   private readonly readWebhookPlace: Statement<[string], { project_id: string; status: WebhookStatus; captured: number }>;
   private readonly fillReservedWebhook: Statement<unknown[]>;
   private readonly reserveWebhook: Statement<[string, string, number, string]>;
-  private readonly readDeliveryOwner: Statement<[string], { project_id: string | null; first_seen_at: number | null }>;
-  private readonly readDeliveryStates: Statement<[string], DeliveryStateRow>;
   private readonly insertDelivery: Statement<unknown[]>;
   private readonly mergeDelivery: Statement<unknown[]>;
   private readonly insertAttempt: Statement<unknown[]>;
   private readonly mergeAttempt: Statement<unknown[]>;
   private readonly readDeliveryFacts: Statement<[string, string], StoredFactsRow>;
   private readonly writeDeliveryState: Statement<unknown[]>;
-  private readonly readWebhookWithDeliveries: Statement<[string], WebhookWithDeliveryRow>;
+  private readonly readDeliveriesWithWebhook: Statement<[string], DeliveryWithWebhookRow>;
   private readonly writeWebhookStatus: Statement<[string, string]>;
   private readonly writeReservedTime: Statement<[number, string]>;
   private readonly counts: StatusCountChanges;
+  /**
+   * The latest captured webhooks, exactly as stored, so an event about one needs no read back. Every
+   * write below keeps it in step; it is dropped whenever a transaction fails or rows change elsewhere.
+   */
+  private readonly recent = new Map<string, RecentWebhook>();
   private readonly applyInTransaction: (messages: readonly HistoryMessage[]) => FeedEntry[];
   private readonly rebuildInTransaction: () => void;
 
   constructor(private readonly db: SqliteDatabase) {
-    this.insertPayload = db.prepare('INSERT INTO webhook_payloads (headers, body) VALUES (?, ?)');
+    this.insertPayload = db.prepare('INSERT INTO webhook_payloads (request, body) VALUES (?, ?)');
     this.insertWebhook = db.prepare(`
       INSERT INTO webhooks (id, project_id, received_at, method, path, query, content_type, body_size,
                             source_ip, dedupe_key, captured, payload_ref)
@@ -156,10 +177,6 @@ export class HistoryWriter {
                           body_size = ?, source_ip = ?, dedupe_key = ?, captured = 1, payload_ref = ?
       WHERE id = ? AND captured = 0`);
     this.reserveWebhook = db.prepare('INSERT INTO webhooks (id, project_id, received_at, status) VALUES (?, ?, ?, ?)');
-    this.readDeliveryOwner = db.prepare(
-      'SELECT min(project_id) AS project_id, min(first_seen_at) AS first_seen_at FROM deliveries WHERE webhook_id = ?',
-    );
-    this.readDeliveryStates = db.prepare(`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE webhook_id = ?`);
     const deliveryFactColumns = `id, webhook_id, project_id, target, url, first_seen_at, max_attempt, forwarded_at,
       dlq_at, dlq_reason, dlq_stream_seq, failed_at, failed_error`;
     this.insertDelivery = db.prepare(`
@@ -191,7 +208,7 @@ export class HistoryWriter {
         response_snippet = excluded.response_snippet, next_attempt_at = excluded.next_attempt_at
       WHERE ${attemptRank('excluded')} > ${attemptRank('attempts')}`);
     this.readDeliveryFacts = db.prepare(`
-      SELECT d.forwarded_at, d.dlq_at, d.failed_at, d.failed_error, d.max_attempt,
+      SELECT d.target, d.first_seen_at, d.forwarded_at, d.dlq_at, d.failed_at, d.failed_error, d.max_attempt,
              d.status, d.attempts, d.last_status_code, d.last_error, d.next_attempt_at,
              a.n, a.outcome, a.status_code AS attempt_status_code, a.error AS attempt_error,
              a.next_attempt_at AS attempt_next_at
@@ -202,11 +219,12 @@ export class HistoryWriter {
     this.writeDeliveryState = db.prepare(
       'UPDATE deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, next_attempt_at = ? WHERE webhook_id = ? AND id = ?',
     );
-    this.readWebhookWithDeliveries = db.prepare(`
-      SELECT w.status AS webhook_status, w.project_id, w.method, w.path, w.received_at, w.captured,
-             ${DELIVERY_STATE_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}
-      FROM webhooks w LEFT JOIN deliveries d ON d.webhook_id = w.id
-      WHERE w.id = ?`);
+    // Only a webhook with deliveries is ever recomputed, so reading from that side finds it in one query.
+    this.readDeliveriesWithWebhook = db.prepare(`
+      SELECT ${DELIVERY_STATE_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}, d.project_id AS delivery_project_id,
+             w.status AS webhook_status, w.project_id, w.method, w.path, w.received_at, w.captured
+      FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.webhook_id = ?`);
     this.writeWebhookStatus = db.prepare('UPDATE webhooks SET status = ? WHERE id = ?');
     this.writeReservedTime = db.prepare('UPDATE webhooks SET received_at = ? WHERE id = ? AND captured = 0');
     this.counts = new StatusCountChanges(db);
@@ -223,6 +241,7 @@ export class HistoryWriter {
       return this.applyInTransaction(messages);
     } catch (err) {
       this.counts.discard();
+      this.recent.clear();
       throw err;
     }
   }
@@ -232,6 +251,7 @@ export class HistoryWriter {
    * how statuses are derived (and a test that the short paths agree with the long one).
    */
   rebuildDerived(): void {
+    this.recent.clear();
     try {
       this.rebuildInTransaction();
     } catch (err) {
@@ -240,15 +260,27 @@ export class HistoryWriter {
     }
   }
 
+  /** Rows were changed by someone else (retention): what is held in memory may be stale. */
+  forgetRecent(): void {
+    this.recent.clear();
+  }
+
   private applyAll(messages: readonly HistoryMessage[]): FeedEntry[] {
     const touchedDeliveries = new Map<string, string>(); // delivery id -> webhook id
     const touchedWebhooks = new Set<string>();
     // Webhooks inserted new by this batch and not touched since: their feed entry is their capture.
     const freshWebhooks = new Map<string, WebhookMeta>();
     const captureInto = (webhook: CapturedWebhook) => {
+      const { meta } = webhook;
       const outcome = this.capture(webhook);
-      if (outcome === 'inserted') freshWebhooks.set(webhook.meta.id, webhook.meta);
-      else if (outcome === 'merged') touchedWebhooks.add(webhook.meta.id);
+      if (outcome === 'inserted') {
+        freshWebhooks.set(meta.id, meta);
+        // Deliveries applied earlier in this batch have no place held yet: then the row is read back instead.
+        if (!touchedWebhooks.has(meta.id)) {
+          const { projectId, method, path, receivedAt } = meta;
+          this.remember(meta.id, { projectId, method, path, receivedAt, status: 'received', deliveries: new Map() });
+        }
+      } else if (outcome === 'merged') touchedWebhooks.add(meta.id);
     };
     const deliveryChanged = (outcome: ApplyOutcome, deliveryId: string, webhookId: string) => {
       if (outcome === 'unchanged') return;
@@ -285,13 +317,10 @@ export class HistoryWriter {
   }
 
   /** inserted: a webhook not seen before; merged: it completes a place held for it by earlier events. */
-  private capture({ meta, body }: CapturedWebhook): ApplyOutcome {
+  private capture({ meta, metaJson, body }: CapturedWebhook): ApplyOutcome {
     const place = this.readWebhookPlace.get(meta.id);
     if (place?.captured === 1) return 'unchanged';
-    const payloadRef = this.insertPayload.run(
-      JSON.stringify(meta.headers),
-      Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-    ).lastInsertRowid;
+    const payloadRef = this.insertPayload.run(metaJson, Buffer.from(body.buffer, body.byteOffset, body.byteLength)).lastInsertRowid;
     const values = [
       meta.projectId, meta.receivedAt, meta.method, meta.path, meta.query, meta.contentType ?? null, meta.bodySize,
       meta.sourceIp, meta.dedupeKey ?? null, payloadRef,
@@ -382,6 +411,16 @@ export class HistoryWriter {
     );
     if (inserted.changes > 0) {
       if (attemptValues) this.insertAttempt.run(...attemptValues);
+      this.recent.get(f.webhookId)?.deliveries.set(f.id, {
+        id: f.id,
+        target: f.target,
+        status: derived.status,
+        attempts: derived.attempts,
+        last_status_code: derived.lastStatusCode,
+        last_error: derived.lastError,
+        next_attempt_at: derived.nextAttemptAt,
+        first_seen_at: f.firstSeenAt,
+      });
       return 'inserted';
     }
     let changed = this.mergeDelivery.run(...factValues).changes > 0;
@@ -410,23 +449,48 @@ export class HistoryWriter {
     ) {
       this.writeDeliveryState.run(d.status, d.attempts, d.lastStatusCode, d.lastError, d.nextAttemptAt, webhookId, deliveryId);
     }
+    this.recent.get(webhookId)?.deliveries.set(deliveryId, {
+      id: deliveryId,
+      target: row.target,
+      status: d.status,
+      attempts: d.attempts,
+      last_status_code: d.lastStatusCode,
+      last_error: d.lastError,
+      next_attempt_at: d.nextAttemptAt,
+      first_seen_at: row.first_seen_at,
+    });
   }
 
   /** Sets the webhook's status from its deliveries; returns its feed entry once it is captured. */
   private recomputeWebhook(webhookId: string): FeedEntry | undefined {
-    const rows = this.readWebhookWithDeliveries.all(webhookId);
-    const head = rows[0];
-    if (!head) {
-      this.reserve(webhookId);
+    const held = this.recent.get(webhookId);
+    if (held) {
+      const progress = webhookProgress([...held.deliveries.values()]);
+      if (held.status !== progress.status) {
+        this.writeWebhookStatus.run(progress.status, webhookId);
+        this.counts.move({ projectId: held.projectId, status: held.status }, { projectId: held.projectId, status: progress.status });
+        held.status = progress.status;
+      }
+      const { projectId, method, path, receivedAt } = held;
+      return { id: webhookId, projectId, method, path, receivedAt, status: progress.status, targets: progress.targets };
+    }
+    const deliveries = this.readDeliveriesWithWebhook.all(webhookId);
+    const head = deliveries[0];
+    if (!head) return undefined;
+    const progress = webhookProgress(deliveries);
+    if (head.webhook_status === null || head.project_id === null) {
+      // Delivery events came before their webhook: hold its place, dated by its id (or the earliest event).
+      const projectId = head.delivery_project_id;
+      const receivedAt = uuidV7Time(webhookId) ?? Math.min(...deliveries.map((d) => d.first_seen_at));
+      this.reserveWebhook.run(webhookId, projectId, receivedAt, progress.status);
+      this.counts.add(projectId, progress.status, +1);
       return undefined;
     }
-    const deliveries = rows.filter((r): r is WebhookWithDeliveryRow & DeliveryStateRow => r.id !== null);
-    const progress = webhookProgress(deliveries);
     if (head.webhook_status !== progress.status) {
       this.writeWebhookStatus.run(progress.status, webhookId);
       this.counts.move({ projectId: head.project_id, status: head.webhook_status }, { projectId: head.project_id, status: progress.status });
     }
-    if (head.captured === 0) {
+    if (head.captured !== 1) {
       // Without a time in the id, a held place is dated by the earliest thing heard about the webhook.
       if (uuidV7Time(webhookId) === undefined) {
         const earliest = Math.min(...deliveries.map((d) => d.first_seen_at));
@@ -434,33 +498,47 @@ export class HistoryWriter {
       }
       return undefined; // the feed shows a webhook once it is captured
     }
-    return {
-      id: webhookId,
+    const recent: RecentWebhook = {
       projectId: head.project_id,
-      method: head.method,
-      path: head.path,
-      receivedAt: head.received_at,
+      method: head.method ?? '',
+      path: head.path ?? '',
+      receivedAt: head.received_at ?? 0,
       status: progress.status,
-      targets: progress.targets,
+      deliveries: new Map(deliveries.map((d) => [d.id, pickDeliveryState(d)])),
     };
+    this.remember(webhookId, recent);
+    const { projectId, method, path, receivedAt } = recent;
+    return { id: webhookId, projectId, method, path, receivedAt, status: progress.status, targets: progress.targets };
   }
 
-  /** Delivery events came before their webhook: hold its place, dated by its id (or the earliest event). */
-  private reserve(webhookId: string): void {
-    const owner = this.readDeliveryOwner.get(webhookId);
-    if (!owner || owner.project_id === null || owner.first_seen_at === null) return;
-    const progress = webhookProgress(this.readDeliveryStates.all(webhookId));
-    this.reserveWebhook.run(webhookId, owner.project_id, uuidV7Time(webhookId) ?? owner.first_seen_at, progress.status);
-    this.counts.add(owner.project_id, progress.status, +1);
+  private remember(webhookId: string, webhook: RecentWebhook): void {
+    this.recent.set(webhookId, webhook);
+    if (this.recent.size > RECENT_WEBHOOKS) {
+      // Forget the oldest tenth at once rather than one per insert.
+      let drop = RECENT_WEBHOOKS / 10;
+      for (const id of this.recent.keys()) {
+        if (drop-- <= 0) break;
+        this.recent.delete(id);
+      }
+    }
   }
 
   private rebuildAll(): void {
     const deliveries = this.db.prepare('SELECT webhook_id, id FROM deliveries').all() as { webhook_id: string; id: string }[];
     for (const d of deliveries) this.recomputeDelivery(d.webhook_id, d.id);
-    for (const { id } of this.db.prepare('SELECT id FROM webhooks').all() as { id: string }[]) this.recomputeWebhook(id);
+    for (const { id } of this.db.prepare('SELECT DISTINCT webhook_id AS id FROM deliveries').all() as { id: string }[]) {
+      this.recomputeWebhook(id);
+    }
     this.counts.discard();
     this.db.exec(`
+      UPDATE webhooks SET status = 'received'
+        WHERE status <> 'received' AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = webhooks.id);
       DELETE FROM webhook_counts;
       INSERT INTO webhook_counts (project_id, status, count) SELECT project_id, status, count(*) FROM webhooks GROUP BY 1, 2;`);
   }
+}
+
+function pickDeliveryState(row: DeliveryStateRow): DeliveryStateRow {
+  const { id, target, status, attempts, last_status_code, last_error, next_attempt_at, first_seen_at } = row;
+  return { id, target, status, attempts, last_status_code, last_error, next_attempt_at, first_seen_at };
 }

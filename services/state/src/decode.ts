@@ -30,7 +30,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-function decodeMeta(msg: Pick<JsMsg, 'headers'>): { ok: true; meta: WebhookMeta } | ({ ok: false } & Undecodable) {
+function decodeMeta(msg: Pick<JsMsg, 'headers'>): { ok: true; meta: WebhookMeta; metaJson: string } | ({ ok: false } & Undecodable) {
   const header = msg.headers?.get(Headers.webhook);
   if (!header) return { ok: false, reason: `no ${Headers.webhook} header` };
   const json = parseJson(header);
@@ -46,14 +46,14 @@ function decodeMeta(msg: Pick<JsMsg, 'headers'>): { ok: true; meta: WebhookMeta 
       ...(typeof raw?.projectId === 'string' ? { projectId: raw.projectId } : {}),
     };
   }
-  return { ok: true, meta: parsed.data };
+  return { ok: true, meta: parsed.data, metaJson: header };
 }
 
 /** WEBHOOKS: the captured request in `Hookrelay-Webhook`, the raw body as payload. */
 export function decodeWebhookMessage(msg: Pick<JsMsg, 'headers' | 'data'>): Decoded {
   const meta = decodeMeta(msg);
   if (!meta.ok) return meta;
-  return { ok: true, message: { kind: 'webhook', webhook: { meta: meta.meta, body: msg.data } } };
+  return { ok: true, message: { kind: 'webhook', webhook: { meta: meta.meta, metaJson: meta.metaJson, body: msg.data } } };
 }
 
 /** EVENTS: a DeliveryEvent as JSON. */
@@ -100,7 +100,7 @@ export function decodeDlqMessage(msg: Pick<JsMsg, 'headers' | 'data' | 'seq' | '
     ok: true,
     message: {
       kind: 'dlq',
-      webhook: { meta: meta.meta, body: msg.data },
+      webhook: { meta: meta.meta, metaJson: meta.metaJson, body: msg.data },
       deliveryId: parsed.data.deliveryId,
       target: parsed.data.target,
       reason: parsed.data.reason,

@@ -36,18 +36,20 @@ export const migrations: readonly Migration[] = [
         captured     INTEGER NOT NULL DEFAULT 0,
         payload_ref  INTEGER
       ) WITHOUT ROWID;
-      -- The list queries: newest first, optionally by project, status, provider delivery id.
+      -- The list queries: newest first, optionally by project, status, provider delivery id. A project with
+      -- no status filter walks webhooks_by_project_status once per status and merges: one index fewer to
+      -- keep up on every insert.
       CREATE INDEX webhooks_by_time ON webhooks (received_at, id);
-      CREATE INDEX webhooks_by_project ON webhooks (project_id, received_at, id);
       CREATE INDEX webhooks_by_project_status ON webhooks (project_id, status, received_at, id);
       CREATE INDEX webhooks_by_status ON webhooks (status, received_at, id);
       CREATE INDEX webhooks_by_dedupe_key ON webhooks (dedupe_key, received_at, id) WHERE dedupe_key IS NOT NULL;
 
-      -- The captured request's headers (JSON, in arrival order, duplicates kept) and raw body (binary-safe).
-      -- Appended in rowid order: an insert touches only the last page.
+      -- The captured request as ingest recorded it (WebhookMeta JSON: headers in arrival order, duplicates
+      -- kept; stored as received rather than parsed and rebuilt) and the raw body (binary-safe). Appended in
+      -- rowid order: an insert touches only the last page.
       CREATE TABLE webhook_payloads (
         ref     INTEGER PRIMARY KEY,
-        headers TEXT NOT NULL,
+        request TEXT NOT NULL,
         body    BLOB NOT NULL
       );
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import {
   StateQueries,
+  WebhookMeta,
   WebhookStatus,
   type AttemptOutcome,
   type AttemptRecord,
@@ -79,7 +80,7 @@ interface SummaryRow {
 }
 
 interface DetailRow extends SummaryRow {
-  headers: string | null;
+  request: string | null;
   body: Buffer | null;
 }
 
@@ -110,6 +111,8 @@ interface ListShape {
   projectId: boolean;
   status: boolean;
   dedupeKey: boolean;
+  /** With a provider delivery id, the statuses as a literal IN list (only WebhookStatus values reach it). */
+  statusIn: string;
   since: boolean;
   until: boolean;
   cursor: boolean;
@@ -132,11 +135,49 @@ function listSql(shape: ListShape): string {
   const where = ['1 = 1'];
   if (shape.projectId) where.push('project_id = @projectId');
   if (shape.status) where.push('status = @status');
+  if (shape.statusIn) where.push(`status IN (${shape.statusIn})`);
   if (shape.dedupeKey) where.push('dedupe_key = @dedupeKey');
   if (shape.since) where.push('received_at >= @since');
   if (shape.until) where.push('received_at < @until');
   if (shape.cursor) where.push('(received_at, id) < (@cursorReceivedAt, @cursorId)');
-  return `SELECT ${SUMMARY_COLUMNS} FROM webhooks WHERE ${where.join(' AND ')} ORDER BY received_at DESC, id DESC LIMIT @limit`;
+  // A provider delivery id matches a handful of rows: its index always wins, whatever else is asked.
+  const from = shape.dedupeKey ? 'webhooks INDEXED BY webhooks_by_dedupe_key' : 'webhooks';
+  return `SELECT ${SUMMARY_COLUMNS} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY received_at DESC, id DESC LIMIT @limit`;
+}
+
+/**
+ * The statements a list runs. With a project or statuses, one index walk per status: each is already
+ * newest first, so merging the first limit+1 of each gives the page without sorting every match.
+ */
+function listPlan(request: ListRequest): { shape: ListShape; params: ListParams }[] {
+  const base: ListParams = { limit: request.limit + 1 };
+  if (request.projectId !== undefined) base.projectId = request.projectId;
+  if (request.dedupeKey !== undefined) base.dedupeKey = request.dedupeKey;
+  if (request.since !== undefined) base.since = request.since;
+  if (request.until !== undefined) base.until = request.until;
+  if (request.cursor !== undefined) {
+    const position = decodeCursor(request.cursor);
+    base.cursorReceivedAt = position.receivedAt;
+    base.cursorId = position.id;
+  }
+  const statuses = request.statuses ? [...new Set(request.statuses)] : undefined;
+  const shapeOf = (params: ListParams, statusIn = ''): ListShape => ({
+    projectId: params.projectId !== undefined,
+    status: params.status !== undefined,
+    dedupeKey: params.dedupeKey !== undefined,
+    statusIn,
+    since: params.since !== undefined,
+    until: params.until !== undefined,
+    cursor: params.cursorId !== undefined,
+  });
+  if (request.dedupeKey !== undefined || (!statuses && request.projectId === undefined)) {
+    const statusIn = statuses && request.dedupeKey !== undefined ? statuses.map((st) => `'${st}'`).join(', ') : '';
+    return [{ shape: shapeOf(base, statusIn), params: base }];
+  }
+  return (statuses ?? WebhookStatus.options).map((status) => {
+    const params = { ...base, status };
+    return { shape: shapeOf(params), params };
+  });
 }
 
 const newestFirst = (a: SummaryRow, b: SummaryRow) =>
@@ -161,7 +202,7 @@ export class HistoryQueries {
     private readonly maxReplyBytes = 1024 * 1024,
   ) {
     this.readDetail = db.prepare(`
-      SELECT ${SUMMARY_COLUMNS}, p.headers, p.body
+      SELECT ${SUMMARY_COLUMNS}, p.request, p.body
       FROM webhooks LEFT JOIN webhook_payloads p ON p.ref = webhooks.payload_ref
       WHERE id = ?`);
     this.readDeliveryStates = db.prepare(`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE webhook_id = ?`);
@@ -188,7 +229,7 @@ export class HistoryQueries {
     const current = new Set(currentDeliveries(deliveryRows).map((d) => d.id));
     const webhook: WebhookDetail = {
       ...this.summary(row, deliveryRows),
-      headers: row.headers === null ? [] : (JSON.parse(row.headers) as [string, string][]),
+      headers: row.request === null ? [] : WebhookMeta.parse(JSON.parse(row.request)).headers,
     };
     // base64 grows a body by 4/3; leave room for the rest of the reply.
     if (row.captured === 0 || row.body === null) webhook.bodyOmitted = 'not_captured';
@@ -202,28 +243,12 @@ export class HistoryQueries {
   }
 
   listWebhooks(request: ListRequest): ListWebhooksResponse {
-    const statuses = request.statuses ? [...new Set(request.statuses)] : undefined;
     const limit = request.limit;
-    const params: ListParams = { limit: limit + 1 };
-    if (request.projectId !== undefined) params.projectId = request.projectId;
-    if (request.dedupeKey !== undefined) params.dedupeKey = request.dedupeKey;
-    if (request.since !== undefined) params.since = request.since;
-    if (request.until !== undefined) params.until = request.until;
-    if (request.cursor !== undefined) {
-      const position = decodeCursor(request.cursor);
-      params.cursorReceivedAt = position.receivedAt;
-      params.cursorId = position.id;
-    }
-    let rows: SummaryRow[];
-    if (!statuses || statuses.length === WebhookStatus.options.length) {
-      rows = this.listStatement(params).all(params);
-    } else {
-      // One index walk per status, each already newest first, merged: no temp sort over every match.
-      rows = statuses
-        .flatMap((status) => this.listStatement({ ...params, status }).all({ ...params, status }))
-        .sort(newestFirst)
-        .slice(0, limit + 1);
-    }
+    const plan = listPlan(request);
+    const rows =
+      plan.length === 1 && plan[0]
+        ? this.listStatement(plan[0].shape).all(plan[0].params)
+        : plan.flatMap(({ shape, params }) => this.listStatement(shape).all(params)).sort(newestFirst).slice(0, limit + 1);
     const page = rows.slice(0, limit);
     const response: ListWebhooksResponse = { items: page.map((r) => this.summary(r, this.readDeliveryStates.all(r.id))) };
     const last = page.at(-1);
@@ -253,26 +278,13 @@ export class HistoryQueries {
 
   /** The query plan of each statement a list request runs (EXPLAIN QUERY PLAN details). */
   explainList(request: ListRequest): string[][] {
-    const statuses = request.statuses ?? [undefined];
-    return statuses.map((status) => {
-      const params: ListParams = { limit: request.limit + 1 };
-      if (request.projectId !== undefined) params.projectId = request.projectId;
-      if (status !== undefined) params.status = status;
-      if (request.dedupeKey !== undefined) params.dedupeKey = request.dedupeKey;
-      if (request.since !== undefined) params.since = request.since;
-      if (request.until !== undefined) params.until = request.until;
-      if (request.cursor !== undefined) {
-        const position = decodeCursor(request.cursor);
-        params.cursorReceivedAt = position.receivedAt;
-        params.cursorId = position.id;
-      }
-      const plan = this.db.prepare(`EXPLAIN QUERY PLAN ${listSql(shapeOf(params))}`).all(params) as { detail: string }[];
+    return listPlan(request).map(({ shape, params }) => {
+      const plan = this.db.prepare(`EXPLAIN QUERY PLAN ${listSql(shape)}`).all(params) as { detail: string }[];
       return plan.map((p) => p.detail);
     });
   }
 
-  private listStatement(params: ListParams): Statement<[ListParams], SummaryRow> {
-    const shape = shapeOf(params);
+  private listStatement(shape: ListShape): Statement<[ListParams], SummaryRow> {
     const key = JSON.stringify(shape);
     let statement = this.listStatements.get(key);
     if (!statement) {
@@ -300,17 +312,6 @@ export class HistoryQueries {
     if (row.dedupe_key !== null) summary.dedupeKey = row.dedupe_key;
     return summary;
   }
-}
-
-function shapeOf(params: ListParams): ListShape {
-  return {
-    projectId: params.projectId !== undefined,
-    status: params.status !== undefined,
-    dedupeKey: params.dedupeKey !== undefined,
-    since: params.since !== undefined,
-    until: params.until !== undefined,
-    cursor: params.cursorId !== undefined,
-  };
 }
 
 function deliveryRecord(row: DeliveryRow, current: boolean): DeliveryRecord {

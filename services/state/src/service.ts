@@ -65,7 +65,8 @@ export async function startState(
       log.info({ path: config.DATABASE_PATH }, 'new database: history consumers start again from the beginning of the streams');
     }
 
-    const applier = new BatchApplier(new HistoryWriter(db), createFeedPublisher(nc, metrics), metrics, log, {
+    const writer = new HistoryWriter(db);
+    const applier = new BatchApplier(writer, createFeedPublisher(nc, metrics), metrics, log, {
       maxMessages: options.batch?.maxMessages ?? 2000,
       maxWaitMs: options.batch?.maxWaitMs ?? 10,
     });
@@ -77,7 +78,10 @@ export async function startState(
       {
         retentionMs: config.HISTORY_RETENTION,
         intervalMs: options.retentionIntervalMs ?? 60_000,
-        onPurged: (count) => metrics.purgedWebhooks.inc(count),
+        onPurged: (count) => {
+          metrics.purgedWebhooks.inc(count);
+          if (count > 0) writer.forgetRecent();
+        },
       },
       log,
     );

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { openDatabase } from '../src/database.js';
 import { HistoryWriter, type HistoryMessage } from '../src/apply.js';
 import { HistoryQueries } from '../src/queries.js';
-import { dumpDatabase, historyMessages, makeEvent, makeHistory, makeWebhook, silentLog, tempDatabasePath } from './helpers.js';
+import { captured, dumpDatabase, historyMessages, makeEvent, makeHistory, makeWebhook, silentLog, tempDatabasePath } from './helpers.js';
 
 /** A deterministic shuffle, so a failure can be reproduced. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
@@ -64,7 +64,7 @@ describe('applying history messages', () => {
     // Two targets: the webhook shows the worst.
     const twoTargets = makeWebhook('alpha');
     writer.applyBatch([
-      { kind: 'webhook', webhook: { meta: twoTargets, body: new Uint8Array() } },
+      { kind: 'webhook', webhook: captured(twoTargets) },
       { kind: 'event', event: makeEvent(twoTargets, 'forwarded', 1, { target: 'a' }) },
       { kind: 'event', event: makeEvent(twoTargets, 'retrying', 1, { target: 'b' }) },
     ]);
@@ -83,7 +83,7 @@ describe('applying history messages', () => {
     // An attempt with no retry scheduled reads `failed` until the DLQ event, which then wins.
     const parked = makeWebhook('alpha');
     writer.applyBatch([
-      { kind: 'webhook', webhook: { meta: parked, body: new Uint8Array() } },
+      { kind: 'webhook', webhook: captured(parked) },
       { kind: 'event', event: makeEvent(parked, 'attempt', 1, { statusCode: 404, error: 'HTTP 404' }) },
     ]);
     assert.equal(statusOf(parked.id).webhook.status, 'failed');

@@ -22,7 +22,7 @@ import {
 import { eventually } from '@hookrelay/test-support';
 import { StateEnv, startState, type RunningState, type StateOptions } from '../src/index.js';
 import { StateConsumers } from '../src/consumers.js';
-import type { HistoryMessage } from '../src/apply.js';
+import type { CapturedWebhook, HistoryMessage } from '../src/apply.js';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -176,7 +176,7 @@ export function dumpDatabase(path: string, ignoreColumns: readonly string[] = []
       webhooks: db
         .prepare(
           `SELECT id, project_id, received_at, status, method, path, query, content_type, body_size, source_ip,
-                  dedupe_key, captured, p.headers, hex(p.body) AS body
+                  dedupe_key, captured, p.request, hex(p.body) AS body
            FROM webhooks w LEFT JOIN webhook_payloads p ON p.ref = w.payload_ref ORDER BY id`,
         )
         .all(),
@@ -272,15 +272,20 @@ export function makeHistory(count: number, start = Date.now() - 3_600_000 - coun
 
 export type History = ReturnType<typeof makeHistory>;
 
+/** A webhook as the decoder hands it over. */
+export function captured(meta: WebhookMeta, body: Uint8Array = new Uint8Array()): CapturedWebhook {
+  return { meta, metaJson: JSON.stringify(meta), body };
+}
+
 /** The same history as HistoryMessages, for applying without NATS. */
 export function historyMessages(history: History): HistoryMessage[] {
   return [
-    ...history.webhooks.map((w): HistoryMessage => ({ kind: 'webhook', webhook: w })),
+    ...history.webhooks.map((w): HistoryMessage => ({ kind: 'webhook', webhook: captured(w.meta, w.body) })),
     ...history.events.map((event): HistoryMessage => ({ kind: 'event', event })),
     ...history.dlq.map(
       (d, i): HistoryMessage => ({
         kind: 'dlq',
-        webhook: { meta: d.webhook, body: d.body },
+        webhook: captured(d.webhook, d.body),
         deliveryId: d.deliveryId,
         target: d.target,
         reason: d.reason,

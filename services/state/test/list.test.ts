@@ -71,12 +71,13 @@ describe(`listing ${WEBHOOKS.toLocaleString('en')} webhooks`, () => {
       [{ projectId: 'alpha', statuses: ['forwarded'] }, 'webhooks_by_project_status'],
       [{ projectId: 'alpha', statuses: ['forwarded'], cursor }, 'webhooks_by_project_status'],
       [{ projectId: 'alpha', statuses: ['failed', 'dlq'], since: 1, until: Date.now(), cursor }, 'webhooks_by_project_status'],
-      [{ projectId: 'alpha' }, 'webhooks_by_project'],
+      [{ projectId: 'alpha' }, 'webhooks_by_project_status'],
       [{ statuses: ['dlq'] }, 'webhooks_by_status'],
       [{}, 'webhooks_by_time'],
       [{ since: 1, cursor }, 'webhooks_by_time'],
       [{ dedupeKey: 'delivery-3' }, 'webhooks_by_dedupe_key'],
       [{ projectId: 'alpha', dedupeKey: 'delivery-3' }, 'webhooks_by_dedupe_key'],
+      [{ projectId: 'alpha', statuses: ['dlq', 'failed'], dedupeKey: 'delivery-3' }, 'webhooks_by_dedupe_key'],
     ];
     for (const [request, index] of shapes) {
       for (const plan of queries.explainList({ limit: 50, ...request })) {
