@@ -199,17 +199,17 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     await page.getByRole('link', { name: 'Live', exact: true }).click();
     await page.locator('li.row a').first().focus();
     await page.keyboard.press('ArrowDown');
-    const focused = await page.evaluate(() => document.activeElement?.closest('li')?.getAttribute('data-id'));
-    const second = await page.locator('li.row').nth(1).getAttribute('data-id');
-    assert.equal(focused, second, 'ArrowDown moves to the next row');
+    const secondLink = page.locator('li.row').nth(1).locator('a');
+    assert.ok(await secondLink.evaluate((a) => a.ownerDocument.activeElement === a), 'ArrowDown moves to the next row');
     await page.keyboard.press('Enter');
     await page.locator('h1.request-line').waitFor();
     await page.goBack();
     await page.getByRole('heading', { name: 'Live feed' }).waitFor();
 
     await page.setViewportSize(PHONE);
-    await page.evaluate(() => window.scrollTo(0, 0));
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const root = page.locator('html');
+    await root.evaluate((html) => (html.scrollTop = 0));
+    const overflow = await root.evaluate((html) => html.scrollWidth - html.clientWidth);
     assert.ok(overflow <= 0, `no sideways scrolling at 390 px (overflow ${overflow} px)`);
     await screenshot(page, 'live-phone');
     await page.setViewportSize({ width: 1280, height: 820 });

@@ -25,7 +25,7 @@ export function hexDump(bytes: Uint8Array): string {
     const hex = Array.from(row, (b) => b.toString(16).padStart(2, '0'));
     const grouped = [hex.slice(0, 8).join(' '), hex.slice(8).join(' ')].join('  ').padEnd(16 * 3, ' ');
     const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`${start.toString(16).padStart(8, '0')}  ${grouped} ${ascii}`);
+    lines.push(`${start.toString(16).padStart(8, '0')}  ${grouped}  ${ascii}`);
   }
   if (bytes.length > shown) lines.push(`… ${bytes.length - shown} more bytes not shown`);
   return lines.join('\n');
