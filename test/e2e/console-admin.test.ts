@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { WebhookTarget, freePort } from '@hookrelay/test-support';
 import { ADMIN_TOKEN, GatewayRelay } from '../../services/gateway/test/support/gateway-relay.js';
-import { ConsoleBrowser, PHONE, screenshot, signIn, skipWithoutChromium } from '../support/console-browser.js';
+import { ConsoleBrowser, DESKTOP, PHONE, screenshot, signIn, skipWithoutChromium } from '../support/console-browser.js';
 
 const run = promisify(execFile);
 
@@ -98,7 +98,12 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     // A few more, of every kind, for the list and its counts.
     await curl(g.relay.url('/hooks/shop/customers'), JSON.stringify({ type: 'customer.updated', id: 77 }));
     const textId = await curl(g.relay.url('/hooks/shop/ping'), 'ping from the storefront', 'text/plain');
-    const binaryId = await g.send('shop', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]), { 'content-type': 'application/octet-stream' });
+    for (const path of ['/orders/paid', '/fulfillments/create', '/refunds']) {
+      await curl(g.relay.url(`/hooks/shop${path}`), JSON.stringify({ type: path.slice(1).replace('/', '.'), id: 4211 }));
+    }
+    const binary = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]);
+    const sent = await g.relay.post('shop', { path: '/attachments', body: binary, headers: { 'content-type': 'image/jpeg' } });
+    const binaryId = ((await sent.json()) as { id: string }).id;
     await row(page, binaryId).locator('[data-status="forwarded"]').waitFor();
     await row(page, textId).waitFor();
     const ids = await page.locator('li.row').evaluateAll((items) => items.map((li) => li.getAttribute('data-id')));
@@ -130,6 +135,11 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     for (const id of failedIds) await page.locator(`tr[data-id="${id}"][data-status="dlq"]`).waitFor();
     assert.equal(await page.locator(`tr[data-id="${orderId}"]`).count(), 0);
     await screenshot(page, 'failed');
+    await page.setViewportSize(PHONE);
+    const overflow = await page.locator('html').evaluate((html) => html.scrollWidth - html.clientWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling at 390 px (overflow ${overflow} px)`);
+    await screenshot(page, 'failed-phone');
+    await page.setViewportSize(DESKTOP);
   });
 
   test('a webhook shows its request line, headers, body and each attempt on a timeline', async () => {
@@ -147,7 +157,7 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     await screenshot(page, 'webhook');
     await page.setViewportSize(PHONE);
     await screenshot(page, 'webhook-phone');
-    await page.setViewportSize({ width: 1280, height: 820 });
+    await page.setViewportSize(DESKTOP);
 
     // The failed one: three attempts, each 503, then dead-lettered.
     await page.goto(`${g.baseUrl}/inspect/${failedIds[0]}`);
@@ -212,7 +222,30 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     const overflow = await root.evaluate((html) => html.scrollWidth - html.clientWidth);
     assert.ok(overflow <= 0, `no sideways scrolling at 390 px (overflow ${overflow} px)`);
     await screenshot(page, 'live-phone');
-    await page.setViewportSize({ width: 1280, height: 820 });
+    await page.setViewportSize(DESKTOP);
+  });
+
+  test('the list keeps its place while the reader scrolls: new webhooks wait above until asked for', async () => {
+    await page.setViewportSize({ width: 1280, height: 420 });
+    await page.getByRole('link', { name: 'Live', exact: true }).click();
+    await page.locator('li.row').first().waitFor();
+    const root = page.locator('html');
+    await root.evaluate((html) => html.ownerDocument.defaultView?.scrollTo(0, html.scrollHeight));
+    const scrolledTo = await root.evaluate((html) => html.ownerDocument.defaultView?.scrollY ?? 0);
+    assert.ok(scrolledTo > 60, `the list scrolls at this height (${scrolledTo} px)`);
+    const topBefore = await page.locator('li.row').first().getAttribute('data-id');
+
+    const arrived = await curl(g.relay.url('/hooks/shop/orders'), JSON.stringify({ type: 'order.created', order: { id: 4213 } }));
+    const showNew = page.getByRole('button', { name: '1 new webhook' });
+    await showNew.waitFor();
+    assert.equal(await row(page, arrived).count(), 0, 'not pushed into the list under the reader');
+    assert.equal(await page.locator('li.row').first().getAttribute('data-id'), topBefore);
+    assert.equal(await root.evaluate((html) => html.ownerDocument.defaultView?.scrollY ?? 0), scrolledTo, 'the reader stays where they were');
+
+    await showNew.click();
+    await row(page, arrived).waitFor();
+    assert.equal(await page.locator('li.row').first().getAttribute('data-id'), arrived, 'on top once asked for');
+    await page.setViewportSize(DESKTOP);
   });
 
   test('the feed reconnects by itself and resumes: a webhook sent while the gateway was down appears', async () => {

@@ -67,7 +67,8 @@ export class ConsoleBrowser {
 /** Saves docs/screenshots/<name>.png, the pictures the README and reviewers look at. */
 export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   await mkdir(screenshotsDir, { recursive: true });
-  // Let the last feed entries render and the fresh-row highlight finish.
+  // Let the last feed entries render, and take the pointer off whatever it last clicked (no hover state).
+  await page.mouse.move(0, 0);
   await page.waitForTimeout(200);
   await page.screenshot({
     path: join(screenshotsDir, `${name}.png`),

@@ -10,7 +10,6 @@ export interface FeedRow {
   projectId: string;
   method: string;
   path: string;
-  query: string | undefined;
   receivedAt: number;
   status: WebhookStatus;
   targets: TargetState[];
@@ -26,7 +25,7 @@ const MAX_ROWS = 1000;
 const newerFirst = (a: FeedRow, b: FeedRow): number => b.receivedAt - a.receivedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 function fromSummary(w: WebhookSummary): FeedRow {
-  return { id: w.id, projectId: w.projectId, method: w.method, path: w.path, query: w.query, receivedAt: w.receivedAt, status: w.status, targets: w.targets, changedAt: undefined };
+  return { id: w.id, projectId: w.projectId, method: w.method, path: w.path, receivedAt: w.receivedAt, status: w.status, targets: w.targets, changedAt: undefined };
 }
 
 /**
@@ -203,7 +202,7 @@ export class LiveStore {
       this.changed();
       return;
     }
-    const row: FeedRow = { ...entry, query: undefined, changedAt: now };
+    const row: FeedRow = { ...entry, changedAt: now };
     const oldest = this.rows.at(-1);
     // A webhook older than the loaded part of the history (say, an old one being retried) is left for
     // "Load older" to bring in its place.

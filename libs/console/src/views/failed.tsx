@@ -244,7 +244,9 @@ export function FailedPage() {
                     />
                   </th>
                 ) : null}
-                <th scope="col">Status</th>
+                <th scope="col" class="col-status">
+                  Status
+                </th>
                 <th scope="col">Request</th>
                 <th scope="col" class="col-project">
                   Project
@@ -274,7 +276,7 @@ export function FailedPage() {
                         />
                       </td>
                     ) : null}
-                    <td>
+                    <td class="col-status">
                       <StatusBadge status={row.status} />
                     </td>
                     <td class="col-request">

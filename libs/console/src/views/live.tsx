@@ -182,7 +182,7 @@ export function LivePage() {
 }
 
 export function FeedRowItem({ row, fresh, showProject }: { row: FeedRow; fresh: boolean; showProject: boolean }) {
-  // The path only: feed entries carry no query, and a list mixing both kinds would look inconsistent.
+  // The path only: feed entries carry no query (the webhook's page shows it).
   const target = requestTarget(row.path, undefined);
   return (
     <li class={`row ${fresh ? 'row-fresh' : ''}`} data-id={row.id} data-status={row.status}>
