@@ -1,10 +1,16 @@
-// The state service's figures: how fast it applies stream messages, and how fast it answers list queries
-// over 100,000 and 1,000,000 webhooks. Run: node --import tsx services/state/bench/state.ts
-// (`npm run bench -- state` runs it too). Prints figures; asserts nothing about time.
+// The state service's figures: how fast it applies stream messages, what it costs in CPU under a steady
+// load, and how fast it answers list queries over 100,000 and 1,000,000 webhooks.
+// Run: node --import tsx services/state/bench/state.ts (`npm run bench -- state` builds first and runs it).
+// Prints figures; asserts nothing about time.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { provisionJetStream } from '@hookrelay/platform';
-import { TestNatsServer, sleep } from '@hookrelay/test-support';
+import { TestNatsServer, eventually, sleep } from '@hookrelay/test-support';
+import { Streams } from '@hookrelay/schemas';
 import type { StateQueryName, StateQueryRequest, WebhookStatus } from '@hookrelay/schemas';
+import { StateConsumers } from '../src/index.js';
 import { openDatabase } from '../src/database.js';
 import { HistoryWriter, type HistoryMessage } from '../src/apply.js';
 import {
@@ -88,6 +94,75 @@ async function applyRate(): Promise<void> {
   }
 }
 
+const STEADY_RATE = 2000; // webhooks/s, each followed 10 ms later by its forwarded event
+const STEADY_SECONDS = 10;
+const GITHUB_LIKE_HEADERS: [string, string][] = [
+  ['content-type', 'application/json'],
+  ['user-agent', 'GitHub-Hookshot/044aadd'],
+  ['x-github-event', 'push'],
+  ['x-github-delivery', '72d3162e-cc78-11e3-81ab-4c9367dc0958'],
+  ['x-hub-signature-256', `sha256=${'a'.repeat(64)}`],
+  ['content-length', '1024'],
+  ['accept', '*/*'],
+  ['host', 'hooks.example.com'],
+];
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The state process (dist/main.js, as a container runs it) beside a steady load: its CPU per message. */
+async function steadyLoad(): Promise<void> {
+  const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+  console.log(`\n-- steady load: ${fmt(STEADY_RATE)} webhooks/s for ${STEADY_SECONDS} s, each with its forwarded event; state in its own process`);
+  if (!existsSync(main) || !existsSync('/proc/self/stat')) {
+    console.log('skipped: needs services/state/dist (build first) and /proc');
+    return;
+  }
+  const server = await TestNatsServer.start();
+  const nc = await connect({ servers: server.url });
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, NATS_URL: server.url, DATABASE_PATH: tempDatabasePath(), STATE_PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    const { js, jsm } = await connectJetStream(nc);
+    await provisionJetStream(nc, { replicas: 1, historyRetentionMs: 7 * 86_400_000 });
+    // Started once the child has created its consumers (info throws until then).
+    await eventually(() => jsm.consumers.info(Streams.events, StateConsumers.events).then(() => true), { what: 'the state consumers' });
+    const pid = child.pid ?? 0;
+    const cpu0 = cpuSecondsOf(pid);
+    const t0 = performance.now();
+    const perTick = STEADY_RATE / 100;
+    let previous: ReturnType<typeof makeWebhook>[] = [];
+    const inflight: Promise<unknown>[] = [];
+    for (let tick = 0; tick < STEADY_SECONDS * 100; tick++) {
+      const wait = t0 + tick * 10 - performance.now();
+      if (wait > 0) await sleep(wait);
+      const batch = Array.from({ length: perTick }, () => makeWebhook('alpha', Date.now(), { headers: GITHUB_LIKE_HEADERS, bodySize: BODY.length }));
+      for (const w of batch) inflight.push(publishWebhook(js, w, BODY));
+      for (const w of previous) inflight.push(publishEvent(js, makeEvent(w, 'forwarded', 1, { at: Date.now() })));
+      previous = batch;
+      if (inflight.length > 2000) await Promise.all(inflight.splice(0));
+    }
+    await Promise.all([...inflight, ...previous.map((w) => publishEvent(js, makeEvent(w, 'forwarded', 1)))]);
+    const offered = (performance.now() - t0) / 1000;
+    await waitForConsumersIdle(jsm, 120_000);
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = cpuSecondsOf(pid) - cpu0;
+    const messages = STEADY_RATE * STEADY_SECONDS * 2;
+    console.log(`offered in ${offered.toFixed(1)} s, all applied ${(wall - offered).toFixed(2)} s after the last publish`);
+    console.log(`state CPU: ${(cpu * 1e6 / messages).toFixed(0)} µs per message, ${((100 * cpu) / wall).toFixed(0)}% of one core at ${fmt(messages / wall)} messages/s`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await nc.close();
+    await server.stop();
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 }
@@ -154,4 +229,5 @@ async function measureQueries(dbPath: string, start: number, size: number): Prom
 
 console.log('state service bench (NATS request/reply round trips included in list latency)');
 await applyRate();
+await steadyLoad();
 await listLatency([100_000, 1_000_000]);

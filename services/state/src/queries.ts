@@ -11,7 +11,6 @@ import {
   type CountWebhooksRequest,
   type CountWebhooksResponse,
   type DeliveryRecord,
-  type DeliveryStatus,
   type GetWebhookRequest,
   type GetWebhookResponse,
   type ListWebhooksResponse,
@@ -190,7 +189,7 @@ const newestFirst = (a: SummaryRow, b: SummaryRow) =>
 export class HistoryQueries {
   private readonly listStatements = new Map<string, Statement<[ListParams], SummaryRow>>();
   private readonly readDetail: Statement<[string], DetailRow>;
-  private readonly readDeliveryStates: Statement<[string], DeliveryStateRow>;
+  private readonly readPageDeliveries: Statement<[string], DeliveryStateRow & { webhook_id: string }>;
   private readonly readDeliveries: Statement<[string], DeliveryRow>;
   private readonly readAttempts: Statement<[string], AttemptRow>;
   private readonly readCounts: Statement<[], { project_id: string; status: WebhookStatus; count: number }>;
@@ -205,7 +204,10 @@ export class HistoryQueries {
       SELECT ${SUMMARY_COLUMNS}, p.request, p.body
       FROM webhooks LEFT JOIN webhook_payloads p ON p.ref = webhooks.payload_ref
       WHERE id = ?`);
-    this.readDeliveryStates = db.prepare(`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE webhook_id = ?`);
+    // The deliveries of a whole page in one statement (ids as a JSON array), not one query per webhook.
+    this.readPageDeliveries = db.prepare(`
+      SELECT webhook_id, ${DELIVERY_STATE_COLUMNS} FROM deliveries
+      WHERE webhook_id IN (SELECT value FROM json_each(?))`);
     this.readDeliveries = db.prepare(`
       SELECT ${DELIVERY_STATE_COLUMNS}, url, forwarded_at, dlq_at, dlq_reason, dlq_stream_seq, failed_at
       FROM deliveries WHERE webhook_id = ? ORDER BY first_seen_at, id`);
@@ -250,7 +252,15 @@ export class HistoryQueries {
         ? this.listStatement(plan[0].shape).all(plan[0].params)
         : plan.flatMap(({ shape, params }) => this.listStatement(shape).all(params)).sort(newestFirst).slice(0, limit + 1);
     const page = rows.slice(0, limit);
-    const response: ListWebhooksResponse = { items: page.map((r) => this.summary(r, this.readDeliveryStates.all(r.id))) };
+    const deliveriesOf = new Map<string, DeliveryStateRow[]>();
+    if (page.length > 0) {
+      for (const d of this.readPageDeliveries.all(JSON.stringify(page.map((r) => r.id)))) {
+        const list = deliveriesOf.get(d.webhook_id);
+        if (list) list.push(d);
+        else deliveriesOf.set(d.webhook_id, [d]);
+      }
+    }
+    const response: ListWebhooksResponse = { items: page.map((r) => this.summary(r, deliveriesOf.get(r.id) ?? [])) };
     const last = page.at(-1);
     if (rows.length > limit && last) response.nextCursor = encodeCursor({ receivedAt: last.received_at, id: last.id });
     return response;
@@ -319,7 +329,7 @@ function deliveryRecord(row: DeliveryRow, current: boolean): DeliveryRecord {
   const record: DeliveryRecord = {
     id: row.id,
     target: row.target,
-    status: row.status as DeliveryStatus,
+    status: row.status,
     attempts: row.attempts,
     firstSeenAt: row.first_seen_at,
     current,

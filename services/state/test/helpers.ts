@@ -1,7 +1,7 @@
 // Shared by the state tests and the bench: builds messages per the stream contracts, publishes them, and
 // reads a database back in a form two databases can be compared in.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -26,8 +26,16 @@ import type { CapturedWebhook, HistoryMessage } from '../src/apply.js';
 
 export const silentLog = pino({ level: 'silent' });
 
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A database path in a new temp folder (its `data` subfolder not yet created), removed when the process exits. */
 export function tempDatabasePath(): string {
-  return join(mkdtempSync(join(tmpdir(), 'hookrelay-state-')), 'data', 'hookrelay.db');
+  const dir = mkdtempSync(join(tmpdir(), 'hookrelay-state-'));
+  tempDirs.push(dir);
+  return join(dir, 'data', 'hookrelay.db');
 }
 
 /** A UUIDv7 for the given time, as ingest makes them. */

@@ -109,6 +109,8 @@ describe('history through the streams', () => {
     await publishAll(publishHistoryTasks(relay.js, later).webhooks);
     await waitForConsumersIdle(relay.jsm);
     assert.equal(countRows(relay.dbPath, 'webhooks'), 610);
+    const applied = await relay.state.registry.getSingleMetricAsString('hookrelay_state_messages_applied_total');
+    assert.match(applied, /stream="webhooks",outcome="applied"[^}]*\} 10$/m, 'only the new webhooks were delivered again');
   });
 
   it('serves health, readiness and its metrics', async () => {
