@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
-import { WebhookTarget, freePort } from '@hookrelay/test-support';
+import { WebhookTarget, eventually, freePort } from '@hookrelay/test-support';
 import { ADMIN_TOKEN, GatewayRelay } from '../../services/gateway/test/support/gateway-relay.js';
 import { ConsoleBrowser, DESKTOP, PHONE, screenshot, signIn, skipWithoutChromium } from '../support/console-browser.js';
 
@@ -83,6 +83,7 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     await signIn(page, g.baseUrl, ADMIN_TOKEN);
     await page.locator('[data-connection="live"]').waitFor();
     assert.equal(await page.locator('.who').textContent(), 'Admin');
+    await eventually(() => g.gateway.feedClients() === 1, { what: 'the console to hold one feed connection', timeoutMs: 5000 });
   });
 
   test('a webhook sent with curl appears live, newest first', async () => {

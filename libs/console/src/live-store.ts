@@ -56,6 +56,7 @@ export class LiveStore {
   private readonly entryListeners = new Set<(entry: FeedEntry) => void>();
   private notifyScheduled = false;
   private generation = 0;
+  private started = false;
 
   constructor(
     private readonly session: Session,
@@ -70,21 +71,31 @@ export class LiveStore {
   }
 
   start(): void {
-    this.connect();
+    this.started = true;
+    if (!this.feed) this.connect();
   }
 
   stop(): void {
-    this.feed?.stop();
-    this.feed = undefined;
+    this.started = false;
+    this.disconnect();
   }
 
-  /** All projects (undefined) or one: reconnects to that feed and starts the list afresh. */
+  /**
+   * All projects (undefined) or one: reconnects to that feed and starts the list afresh. Before start()
+   * (a page's effects run before the app's), it only records the scope start() will use.
+   */
   setScope(projectId: string | undefined): void {
     if (this.session.ownProject !== undefined) projectId = this.session.ownProject;
-    if (projectId === this.scope && this.feed) return;
+    if (projectId === this.scope) return;
     this.scope = projectId;
-    this.stop();
+    if (!this.started) return;
+    this.disconnect();
     this.connect();
+  }
+
+  private disconnect(): void {
+    this.feed?.stop();
+    this.feed = undefined;
   }
 
   reconnectNow(): void {
