@@ -4,6 +4,6 @@ export { createMetricsRegistry } from './metrics.js';
 export { connectNats, type NatsLink, type NatsConnection } from './nats.js';
 export { provisionJetStream, streamConfigs, type ProvisionOptions } from './provision.js';
 export { handleOpsRequest, sendJson, startOpsServer, listen, boundPort, closeServer, type Probes } from './ops-server.js';
-export { RouteCache, type RouteChange } from './route-cache.js';
+export { KvCache, RouteCache, RouteStatusCache, type KvChange, type RouteChange } from './route-cache.js';
 export { runAsProcess, type RunningService } from './service.js';
 export { Semaphore } from './semaphore.js';

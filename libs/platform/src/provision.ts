@@ -11,7 +11,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Consumers, Streams, Subjects, ROUTES_BUCKET, DEDUPE_BUCKET } from '@hookrelay/schemas';
+import { Consumers, Streams, Subjects, ROUTES_BUCKET, DEDUPE_BUCKET, ROUTE_STATUS_BUCKET } from '@hookrelay/schemas';
 
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
@@ -110,6 +110,7 @@ export async function provisionJetStream(nc: NatsConnection, options: ProvisionO
   }
   const kvm = new Kvm(nc);
   await kvm.create(ROUTES_BUCKET, { history: 1, replicas: options.replicas });
+  await kvm.create(ROUTE_STATUS_BUCKET, { history: 1, replicas: options.replicas });
   // Provider redeliveries (a route's dedupeHeader) are recognised for a day; JetStream's own window is short.
   await kvm.create(DEDUPE_BUCKET, { history: 1, replicas: options.replicas, ttl: 86_400_000 });
   return jsm;

@@ -7,3 +7,4 @@ export * from './webhook-status.js';
 export * from './feed.js';
 export * from './queries.js';
 export * from './api-token.js';
+export * from './route-status.js';

@@ -17,7 +17,7 @@ export class RouteConsumers {
     private readonly log: Logger,
   ) {
     for (const route of routes.all()) this.start(route.projectId);
-    this.unsubscribe = routes.onChange(({ projectId, route }) => {
+    this.unsubscribe = routes.onRouteChange(({ projectId, route }) => {
       if (route) this.start(projectId);
       else void this.loops.get(projectId)?.stop();
       if (!route) this.loops.delete(projectId);

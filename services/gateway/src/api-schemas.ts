@@ -186,7 +186,15 @@ export const ProjectView = z.object({
 });
 export type ProjectView = z.infer<typeof ProjectView>;
 
-export const ProjectList = z.object({ projects: z.array(ProjectView) });
+/** A route document the operator refused (invalid, a taken projectId, a missing secret): nothing is routed. */
+export const RefusedRoute = z.object({
+  source: z.string().meta({ description: 'namespace/name, or local/<file>/<document>' }),
+  projectId: ProjectId.optional(),
+  ready: ReadyCondition,
+});
+export type RefusedRoute = z.infer<typeof RefusedRoute>;
+
+export const ProjectList = z.object({ projects: z.array(ProjectView), refused: z.array(RefusedRoute) });
 
 export const ErrorResponse = z.object({
   error: z.object({
@@ -211,6 +219,7 @@ export const namedSchemas = {
   BulkRetryRequest,
   BulkRetryResult,
   ProjectView,
+  RefusedRoute,
   ProjectList,
   FeedEntry,
   Error: ErrorResponse,

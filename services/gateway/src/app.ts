@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
-import { handleOpsRequest, type Logger, type Probes, type RouteCache } from '@hookrelay/platform';
+import { handleOpsRequest, type Logger, type Probes, type RouteCache, type RouteStatusCache } from '@hookrelay/platform';
 import { authenticate, type TokenRegistry } from './auth.js';
 import { consoleRouter } from './console.js';
 import { RequestTimeoutError, RouteNotFoundError, errorBody, errorHandler } from './errors.js';
@@ -17,6 +17,7 @@ export interface AppDeps {
   tokens: TokenRegistry;
   state: StateClient;
   routes: RouteCache;
+  routeStatuses: RouteStatusCache;
   redeliveries: Redeliveries;
   feed: LiveFeed;
   openApi: unknown;
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps): Express {
   const withQueryToken = authenticate(deps.tokens, { queryToken: true });
   const limited = timeLimit(deps.limits.requestTimeoutMs);
   app.use(webhooksRouter({ state: deps.state, redeliveries: deps.redeliveries, authenticate: headerOnly, timeLimit: limited }));
-  app.use(projectsRouter({ routes: deps.routes, state: deps.state, authenticate: headerOnly, timeLimit: limited }));
+  app.use(projectsRouter({ routes: deps.routes, statuses: deps.routeStatuses, state: deps.state, authenticate: headerOnly, timeLimit: limited }));
   app.use(
     feedsRouter({
       feed: deps.feed,

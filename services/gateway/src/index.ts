@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
   RouteCache,
+  RouteStatusCache,
   boundPort,
   connectNats,
   createLogger,
@@ -40,7 +41,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const routes = new RouteCache(nc, log);
-  await routes.ready;
+  const routeStatuses = new RouteStatusCache(nc, log);
+  await Promise.all([routes.ready, routeStatuses.ready]);
 
   const tokens = new TokenRegistry(config.HOOKRELAY_API_TOKEN, config.GATEWAY_PROJECT_TOKENS ?? [], routes);
   if (!tokens.hasAdmin) log.warn('HOOKRELAY_API_TOKEN is not set: only project tokens are accepted, and nothing can be replayed');
@@ -58,6 +60,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     tokens,
     state,
     routes,
+    routeStatuses,
     redeliveries: new Redeliveries(js, jsm, state, routes, metrics, log),
     feed,
     openApi: openApiDocument(),
@@ -89,6 +92,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       await feed.stop();
       await http.close();
       routes.stop();
+      routeStatuses.stop();
       await nc.drain();
     },
   };

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ROUTES_BUCKET } from '@hookrelay/schemas';
+import { ROUTES_BUCKET, ROUTE_STATUS_BUCKET } from '@hookrelay/schemas';
 import {
   boundPort,
   closeServer,
@@ -18,7 +18,8 @@ import { operatorModeOf, type OperatorConfig, type OperatorMode } from './config
 import { KubeApi, defaultKubeConfig } from './kube-api.js';
 import { KubeRouteSource, type KubeRouteStatus } from './kube-source.js';
 import { LeaseLeaderElection } from './leader-election.js';
-import { LocalRouteSource, type LocalRouteStatus } from './local-source.js';
+import { LOCAL_SOURCE_PREFIX, LocalRouteSource, type LocalRouteStatus } from './local-source.js';
+import { RouteStatusPublisher } from './status-publisher.js';
 import { operatorMetrics, type OperatorMetrics } from './metrics.js';
 import type { RouteWatchOptions } from './route-watch.js';
 import { RouteStore } from './route-store.js';
@@ -86,6 +87,14 @@ export async function startOperator(
   // Read at scrape time only, after `source` exists.
   const metrics = operatorMetrics(registry, () => source.statuses());
   const source = mode === 'local' ? await startLocal(config, store, log, metrics, options) : await startKubernetes(config, store, log, metrics, options);
+  const statusPublisher = new RouteStatusPublisher(
+    await new Kvm(nc).open(ROUTE_STATUS_BUCKET),
+    () => source.statuses(),
+    () => source.isLeader(),
+    (key) => (mode === 'local') === key.startsWith(LOCAL_SOURCE_PREFIX),
+    log,
+  );
+  statusPublisher.start();
   let stopping: Promise<void> | undefined;
   const server: Server = await startOpsServer(config.OPERATOR_PORT, registry, { ready: () => source.ready() && isConnected() });
   return {
@@ -96,6 +105,8 @@ export async function startOperator(
     stop() {
       // Once only: a second call waits for the first.
       stopping ??= (async () => {
+        // Statuses stay in KV: they describe the routes, which outlive this process.
+        await statusPublisher.stop();
         await source.stop();
         await closeServer(server);
         await nc.drain();

@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
-import { WebhookStatus, type RouteConfig, type StatusCounts } from '@hookrelay/schemas';
-import type { RouteCache } from '@hookrelay/platform';
-import type { ProjectView } from '../api-schemas.js';
+import { WebhookStatus, type RouteConfig, type RouteStatusEntry, type StatusCounts } from '@hookrelay/schemas';
+import type { RouteCache, RouteStatusCache } from '@hookrelay/platform';
+import type { ProjectView, RefusedRoute } from '../api-schemas.js';
 import { principalOf } from '../auth.js';
 import type { StateClient } from '../state-client.js';
 
@@ -20,12 +20,14 @@ const noCounts = (): { total: number; byStatus: StatusCounts } => ({
   byStatus: Object.fromEntries(WebhookStatus.options.map((s) => [s, 0])) as StatusCounts,
 });
 
+const condition = (status: RouteStatusEntry) => ({ status: status.ready ? ('True' as const) : ('False' as const), reason: status.reason, message: status.message });
+
 /**
- * A route as GET /projects shows it. Every route in the KV bucket passed the operator's validation, so it is
- * Ready; routes the operator refused never reach KV and the operator publishes no status over NATS yet, so
- * they are not listed (their status is on the WebhookRoute object, `kubectl get whr`).
+ * A route as GET /projects shows it, with the Ready condition the operator published for its document (KV
+ * `route-status`). A route in KV passed validation once; its condition is False when a later edit of its
+ * document was refused (the last valid route keeps working meanwhile).
  */
-export function projectView(route: RouteConfig, counts: ProjectView['counts'] | undefined): ProjectView {
+export function projectView(route: RouteConfig, counts: ProjectView['counts'] | undefined, status?: RouteStatusEntry): ProjectView {
   const view: ProjectView = {
     projectId: route.projectId,
     source: route.source,
@@ -33,7 +35,7 @@ export function projectView(route: RouteConfig, counts: ProjectView['counts'] | 
     targets: route.targets.map((t) => ({ name: t.name, url: maskedUrl(t.url), headerNames: Object.keys(t.headers ?? {}) })),
     delivery: route.delivery,
     maxBodyBytes: route.maxBodyBytes,
-    ready: { status: 'True', reason: 'Reconciled', message: `route generation ${route.generation} is applied` },
+    ready: status ? condition(status) : { status: 'True', reason: 'Reconciled', message: `route generation ${route.generation} is applied` },
     counts: counts ?? noCounts(),
   };
   if (route.dedupeHeader !== undefined) view.dedupeHeader = route.dedupeHeader;
@@ -43,6 +45,7 @@ export function projectView(route: RouteConfig, counts: ProjectView['counts'] | 
 /** GET /projects: each route with its delivery policy, Ready condition and webhook counts by status. */
 export function projectsRouter(deps: {
   routes: RouteCache;
+  statuses: RouteStatusCache;
   state: StateClient;
   authenticate: RequestHandler;
   timeLimit: RequestHandler;
@@ -57,7 +60,15 @@ export function projectsRouter(deps: {
       .sort((a, b) => (a.projectId < b.projectId ? -1 : a.projectId > b.projectId ? 1 : 0));
     const counts = await deps.state.countWebhooks(own);
     const byProject = new Map(counts.projects.map((p) => [p.projectId, { total: p.total, byStatus: p.byStatus }]));
-    res.json({ projects: routes.map((r) => projectView(r, byProject.get(r.projectId))) });
+    const statuses = deps.statuses.all().filter((s) => own === undefined || s.projectId === own);
+    const statusOf = (route: RouteConfig) => statuses.find((s) => s.projectId === route.projectId && s.source.startsWith(route.source));
+    const routed = new Set(routes.map((r) => r.projectId));
+    const refused: RefusedRoute[] = statuses
+      .filter((s) => !s.ready && (s.projectId === undefined || !routed.has(s.projectId) || s.reason === 'ProjectIdConflict'))
+      .filter((s) => own === undefined || s.projectId === own)
+      .map((s) => ({ source: s.source, ...(s.projectId !== undefined ? { projectId: s.projectId } : {}), ready: condition(s) }))
+      .sort((a, b) => (a.source < b.source ? -1 : 1));
+    res.json({ projects: routes.map((r) => projectView(r, byProject.get(r.projectId), statusOf(r))), refused });
   });
   return router;
 }
