@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { WebhookTarget, eventually, freePort } from '@hookrelay/test-support';
 import { ADMIN_TOKEN, GatewayRelay } from '../../services/gateway/test/support/gateway-relay.js';
+import { routeYaml } from '../support/relay.js';
 import { ConsoleBrowser, DESKTOP, PHONE, screenshot, signIn, skipWithoutChromium } from '../support/console-browser.js';
 
 const run = promisify(execFile);
@@ -40,6 +41,8 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
       { name: 'audit', url: shopTarget.url('/audit') },
     ]);
     await g.route('billing', [{ name: 'ledger', url: billingTarget.url('/ledger') }], { delivery: { retry: 2, backoffDelay: 'PT0.2S' } });
+    // A route the operator refuses (no target): Routes shows it and why.
+    await g.relay.writeRoute('payments.yaml', routeYaml('payments', { targets: [] }));
     browser = await ConsoleBrowser.launch();
     page = await browser.newPage();
   });
@@ -116,14 +119,15 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     failedIds = [
       await curl(g.relay.url('/hooks/billing/invoices'), JSON.stringify({ type: 'invoice.paid', invoice: 'in_1042', amount: 4900 })),
       await curl(g.relay.url('/hooks/billing/invoices'), JSON.stringify({ type: 'invoice.paid', invoice: 'in_1043', amount: 1200 })),
+      await curl(g.relay.url('/hooks/billing/refunds'), JSON.stringify({ type: 'refund.created', refund: 're_311', amount: 300 })),
     ];
     for (const id of failedIds) await row(page, id).locator('[data-status="dlq"]').waitFor();
-    await page.locator('[data-filter="dlq"] .chip-count').filter({ hasText: '2' }).waitFor();
+    await page.locator('[data-filter="dlq"] .chip-count').filter({ hasText: '3' }).waitFor();
     await screenshot(page, 'live');
 
     // Filters: by status (counts stay), by project.
     await page.locator('[data-filter="dlq"]').click();
-    assert.equal(await page.locator('li.row').count(), 2);
+    assert.equal(await page.locator('li.row').count(), 3);
     await page.locator('[data-filter="dlq"]').click();
     await page.getByLabel('Project').selectOption('shop');
     await row(page, orderId).waitFor();
@@ -190,8 +194,19 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     await page.getByRole('dialog', { name: 'Retry 1 webhook?' }).getByRole('button', { name: 'Retry', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Retried 1 webhook' }).waitFor();
     await second.locator('[data-status="forwarded"]').waitFor();
+
+    // The last one: everything the filter matches (billing's failures), whether loaded or not.
+    await page.getByLabel('Project').selectOption('billing');
+    await page.locator(`tr[data-id="${failedIds[2]}"][data-status="dlq"]`).waitFor();
+    await page.getByRole('button', { name: 'Retry all matching' }).click();
+    const bulk = page.getByRole('dialog', { name: 'Retry everything that matches?' });
+    assert.match((await bulk.textContent()) ?? '', /failed and dead-lettered webhooks of project billing/);
+    await bulk.getByRole('button', { name: 'Retry all matching' }).click();
+    await page.getByRole('status').filter({ hasText: 'Retried 1 webhook of 1 matching' }).waitFor();
+    await page.locator(`tr[data-id="${failedIds[2]}"] [data-status="forwarded"]`).waitFor();
+
     await page.getByRole('link', { name: 'Live', exact: true }).click();
-    await row(page, failedIds[1]!).locator('[data-status="forwarded"]').waitFor();
+    for (const id of failedIds) await row(page, id).locator('[data-status="forwarded"]').waitFor();
   });
 
   test('Routes: each project, Ready, its webhook URL, targets and delivery policy', async () => {
@@ -203,7 +218,10 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     assert.match((await billing.locator('.policy').textContent()) ?? '', /3, 200 ms apart/);
     assert.ok(await billing.getByRole('button', { name: 'Copy webhook URL of billing' }).isVisible());
     assert.equal(await page.locator('[data-project="shop"] .target-list li').count(), 2);
-    await screenshot(page, 'routes');
+    const refused = page.locator('.refused-card').filter({ hasText: 'payments' });
+    await refused.waitFor();
+    assert.match((await refused.textContent()) ?? '', /Not ready.*InvalidSpec/);
+    await screenshot(page, 'routes', { fullPage: true });
   });
 
   test('keyboard and a narrow screen: rows are reachable with the keyboard and readable at 390 px', async () => {
@@ -259,5 +277,9 @@ describe('console: an admin watches, inspects and retries', { skip: skipWithoutC
     await page.locator('[data-connection="live"]').waitFor({ timeout: 20_000 });
     await row(page, whileDown).locator('[data-status="forwarded"]').waitFor();
     assert.equal(await page.locator(`li.row[data-id="${whileDown}"]`).count(), 1, 'once');
+  });
+
+  test('no script error and nothing refused by the Content-Security-Policy on the way', () => {
+    assert.deepEqual(browser.problems, []);
   });
 });

@@ -74,4 +74,8 @@ describe('console: a project token sees no other project', { skip: skipWithoutCh
     await page.getByText('Nothing failed').waitFor();
     assert.equal(await page.getByRole('button', { name: /Retry/ }).count(), 0);
   });
+
+  test('no script error and nothing refused by the Content-Security-Policy on the way', () => {
+    assert.deepEqual(browser.problems, []);
+  });
 });

@@ -28,6 +28,9 @@ const screenshotsDir = resolve(import.meta.dirname, '..', '..', 'docs', 'screens
 
 /** One browser profile, fresh for each test file (a temp user-data-dir, removed at close). */
 export class ConsoleBrowser {
+  /** Script errors and Content-Security-Policy refusals seen on any page: each is a bug in the console. */
+  readonly problems: string[] = [];
+
   private constructor(
     readonly context: BrowserContext,
     private readonly profileDir: string,
@@ -53,8 +56,10 @@ export class ConsoleBrowser {
   async newPage(viewport = DESKTOP): Promise<Page> {
     const page = await this.context.newPage();
     await page.setViewportSize(viewport);
-    // A page error is a bug in the console: fail loudly rather than time out on a blank page.
-    page.on('pageerror', (err) => console.error(`console page error: ${err.message}`));
+    page.on('pageerror', (err) => this.problems.push(`page error: ${err.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) this.problems.push(message.text());
+    });
     return page;
   }
 
@@ -70,14 +75,13 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
   // Let the last feed entries render, and take the pointer off whatever it last clicked (no hover state).
   await page.mouse.move(0, 0);
   await page.waitForTimeout(200);
-  await page.screenshot({
-    path: join(screenshotsDir, `${name}.png`),
-    fullPage: options.fullPage ?? false,
-    animations: 'disabled',
-    caret: 'hide',
-    // Toasts from earlier steps would cover part of the page.
-    style: '.toasts { display: none !important; }',
-  });
+  // Toasts from earlier steps would cover part of the page. Hidden through the element's style, because
+  // the console's CSP refuses the stylesheet that screenshot({style}) would inject.
+  const toasts = page.locator('.toasts');
+  const hasToasts = (await toasts.count()) > 0;
+  if (hasToasts) await toasts.evaluate((el) => el.style.setProperty('visibility', 'hidden'));
+  await page.screenshot({ path: join(screenshotsDir, `${name}.png`), fullPage: options.fullPage ?? false, animations: 'disabled', caret: 'hide' });
+  if (hasToasts) await toasts.evaluate((el) => el.style.removeProperty('visibility'));
 }
 
 /** Signs in through the form, as a person would. */

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { UnauthorizedError } from './api/client.js';
-import type { ProjectView } from './api/schemas.js';
+import type { ProjectList } from './api/schemas.js';
 import { Announcer } from './components/announcer.js';
 import { ConnectionStatus } from './components/connection-status.js';
 import { LogoMark } from './components/icons.js';
@@ -24,7 +24,7 @@ const TITLES: Record<Page['name'], string> = {
 
 export function App() {
   const [session, setSession] = useState<Session | undefined>(undefined);
-  const [projects, setProjects] = useState<ProjectView[]>([]);
+  const [routes, setRoutes] = useState<ProjectList>({ projects: [], refused: [] });
   const [restoring, setRestoring] = useState(() => storedToken() !== undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
 
@@ -39,9 +39,9 @@ export function App() {
     const token = storedToken();
     if (token === undefined) return;
     openSession(token).then(
-      ({ session: restored, projects: found }) => {
+      ({ session: restored, routes: found }) => {
         setSession(restored);
-        setProjects(found);
+        setRoutes(found);
         setRestoring(false);
       },
       (err: unknown) => {
@@ -66,7 +66,7 @@ export function App() {
           notice={notice}
           onSignedIn={(s, found) => {
             setNotice(undefined);
-            setProjects(found);
+            setRoutes(found);
             setSession(s);
           }}
         />
@@ -74,18 +74,18 @@ export function App() {
       </>
     );
   }
-  return <SignedIn session={session} projects={projects} setProjects={setProjects} signOut={signOut} />;
+  return <SignedIn session={session} routes={routes} setRoutes={setRoutes} signOut={signOut} />;
 }
 
 function SignedIn({
   session,
-  projects,
-  setProjects,
+  routes,
+  setRoutes,
   signOut,
 }: {
   session: Session;
-  projects: ProjectView[];
-  setProjects(projects: ProjectView[]): void;
+  routes: ProjectList;
+  setRoutes(routes: ProjectList): void;
   signOut(why?: string): void;
 }) {
   const location = useLocation();
@@ -99,14 +99,17 @@ function SignedIn({
 
   const refreshProjects = useCallback(async () => {
     try {
-      setProjects((await session.api.listProjects()).projects);
+      setRoutes(await session.api.listProjects());
     } catch (err) {
       if (err instanceof UnauthorizedError) signOut('The gateway no longer accepts your token. Sign in again.');
       else throw err;
     }
-  }, [session, setProjects, signOut]);
+  }, [session, setRoutes, signOut]);
 
-  const context: ConsoleContext = useMemo(() => ({ session, live, projects, refreshProjects, signOut }), [session, live, projects, refreshProjects, signOut]);
+  const context: ConsoleContext = useMemo(
+    () => ({ session, live, projects: routes.projects, refused: routes.refused, refreshProjects, signOut }),
+    [session, live, routes, refreshProjects, signOut],
+  );
 
   // On a page change, focus moves to the new page's heading, so a screen reader says where the reader is.
   const firstRender = useRef(true);

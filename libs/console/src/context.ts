@@ -1,6 +1,6 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { ProjectView } from './api/schemas.js';
+import type { ProjectView, RefusedRoute } from './api/schemas.js';
 import type { LiveStore } from './live-store.js';
 import type { Session } from './session.js';
 
@@ -9,6 +9,8 @@ export interface ConsoleContext {
   session: Session;
   live: LiveStore;
   projects: ProjectView[];
+  /** Route documents the operator refused (Routes shows why). */
+  refused: RefusedRoute[];
   refreshProjects(): Promise<void>;
   /** A request came back 401: back to sign-in, saying why. */
   signOut(notice?: string): void;

@@ -1,5 +1,5 @@
 import { ApiClient, type Role } from './api/client.js';
-import type { ProjectView } from './api/schemas.js';
+import type { ProjectList } from './api/schemas.js';
 
 export interface Session {
   api: ApiClient;
@@ -29,9 +29,9 @@ export function forgetToken(): void {
 }
 
 /** Checks a token against the gateway and learns what it may do. Throws UnauthorizedError for a bad one. */
-export async function openSession(token: string): Promise<{ session: Session; projects: ProjectView[] }> {
+export async function openSession(token: string): Promise<{ session: Session; routes: ProjectList }> {
   const api = new ApiClient(token);
-  const [{ projects }, role] = await Promise.all([api.listProjects(), api.role()]);
-  const ownProject = role === 'project' ? projects[0]?.projectId : undefined;
-  return { session: { api, role, ownProject }, projects };
+  const [routes, role] = await Promise.all([api.listProjects(), api.role()]);
+  const ownProject = role === 'project' ? routes.projects[0]?.projectId : undefined;
+  return { session: { api, role, ownProject }, routes };
 }

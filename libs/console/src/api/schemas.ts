@@ -79,7 +79,15 @@ export const ProjectView = z.object({
 });
 export type ProjectView = z.infer<typeof ProjectView>;
 
-export const ProjectList = z.object({ projects: z.array(ProjectView) });
+/** A route document the operator refused: nothing is routed for it; its condition says why. */
+export const RefusedRoute = z.object({
+  source: z.string(),
+  projectId: ProjectId.optional(),
+  ready: ReadyCondition,
+});
+export type RefusedRoute = z.infer<typeof RefusedRoute>;
+
+export const ProjectList = z.object({ projects: z.array(ProjectView), refused: z.array(RefusedRoute) });
 export type ProjectList = z.infer<typeof ProjectList>;
 
 export const ErrorResponse = z.object({

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { WEBHOOK_STATUSES, type ProjectView } from '../api/schemas.js';
+import { WEBHOOK_STATUSES, type ProjectView, type RefusedRoute } from '../api/schemas.js';
 import { CopyButton } from '../components/copy-button.js';
 import { useConsole } from '../context.js';
 import { STATUS_LABEL, bytes, duration, plural } from '../format.js';
@@ -21,7 +21,7 @@ function backoffInWords(delivery: ProjectView['delivery']): string {
 }
 
 export function RoutesPage() {
-  const { projects, refreshProjects } = useConsole();
+  const { projects, refused, refreshProjects } = useConsole();
   const [error, setError] = useState<string | undefined>(undefined);
   useEffect(() => {
     const refresh = () => refreshProjects().then(() => setError(undefined), (err: unknown) => setError(err instanceof Error ? err.message : String(err)));
@@ -45,22 +45,35 @@ export function RoutesPage() {
           The routes could not be refreshed: {error}
         </p>
       ) : null}
-      {projects.length === 0 ? (
+      {projects.length === 0 && refused.length === 0 ? (
         <div class="empty">
           <p class="empty-title">No routes yet</p>
           <p class="muted">
             Add a WebhookRoute (<code>kubectl apply -f route.yaml</code>, or a file in <code>ROUTES_DIR</code> locally).
           </p>
         </div>
-      ) : (
+      ) : projects.length === 0 ? null : (
         <ul class="route-cards">
           {projects.map((p) => (
             <RouteCard key={p.projectId} project={p} />
           ))}
         </ul>
       )}
+      {refused.length > 0 ? (
+        <section class="refused" aria-labelledby="refused-title">
+          <h2 id="refused-title" class="section-title">
+            Not served
+          </h2>
+          <p class="muted">Route documents the operator refused: nothing is routed for them until they are fixed.</p>
+          <ul class="refused-list">
+            {refused.map((r) => (
+              <RefusedCard key={r.source} route={r} />
+            ))}
+          </ul>
+        </section>
+      ) : null}
       <p class="muted small footnote">
-        Routes the operator refused are not served, so they are not listed here; <code>kubectl get whr</code> shows each one's Ready condition and why.
+        The same conditions are on each WebhookRoute: <code>kubectl get whr</code>.
       </p>
     </section>
   );
@@ -152,6 +165,22 @@ function RouteCard({ project: p }: { project: ProjectView }) {
           </li>
         ))}
       </ul>
+    </li>
+  );
+}
+
+function RefusedCard({ route }: { route: RefusedRoute }) {
+  return (
+    <li class="card refused-card" data-source={route.source}>
+      <header class="card-head">
+        <h3 class="card-title">{route.projectId ?? route.source}</h3>
+        <span class="ready ready-false">
+          <span class="badge-dot" aria-hidden="true" />
+          Not ready<span class="ready-reason">· {route.ready.reason}</span>
+        </span>
+      </header>
+      {route.projectId !== undefined ? <p class="mono muted small">{route.source}</p> : null}
+      <p class="refused-message">{route.ready.message}</p>
     </li>
   );
 }

@@ -1,10 +1,10 @@
 import { useState } from 'preact/hooks';
 import { NetworkError, UnauthorizedError } from '../api/client.js';
-import type { ProjectView } from '../api/schemas.js';
+import type { ProjectList } from '../api/schemas.js';
 import { LogoMark } from '../components/icons.js';
 import { openSession, storeToken, type Session } from '../session.js';
 
-export function SignIn({ notice, onSignedIn }: { notice: string | undefined; onSignedIn(session: Session, projects: ProjectView[]): void }) {
+export function SignIn({ notice, onSignedIn }: { notice: string | undefined; onSignedIn(session: Session, routes: ProjectList): void }) {
   const [token, setToken] = useState('');
   const [remember, setRemember] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -20,9 +20,9 @@ export function SignIn({ notice, onSignedIn }: { notice: string | undefined; onS
     setBusy(true);
     setError(undefined);
     try {
-      const { session, projects } = await openSession(trimmed);
+      const { session, routes } = await openSession(trimmed);
       storeToken(trimmed, remember);
-      onSignedIn(session, projects);
+      onSignedIn(session, routes);
     } catch (err) {
       setError(
         err instanceof UnauthorizedError
