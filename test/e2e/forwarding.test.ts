@@ -177,7 +177,7 @@ describe('capture and forward', () => {
     assert.equal(entry.header.get(Headers.dlqReason), 'max_deliveries');
     assert.equal(entry.header.get(Headers.dlqDeliveries), '3');
     const lastAttempt = await relay.jsm.streams.getMessage('EVENTS', { last_by_subj: 'events.refused.attempt' });
-    const event = lastAttempt?.json<{ attempt: number; error?: string }>();
+    const event = lastAttempt?.json<{ attempt: number; error?: string }[]>().at(-1);
     assert.equal(event?.attempt, 3);
     assert.match(event?.error ?? '', /ECONNREFUSED/);
   });

@@ -65,6 +65,14 @@ export const DeliveryEvent = z.object({
 });
 export type DeliveryEvent = z.infer<typeof DeliveryEvent>;
 
+/**
+ * The payload of an EVENTS message: the events of one project and kind that happened within a few ms, in
+ * order. One message per event cost the forwarder a JetStream publish (and state a message) per attempt.
+ */
+export const MAX_EVENTS_PER_MESSAGE = 256;
+export const DeliveryEventBatch = z.array(DeliveryEvent).min(1).max(MAX_EVENTS_PER_MESSAGE);
+export type DeliveryEventBatch = z.infer<typeof DeliveryEventBatch>;
+
 /** A consumer advisory from nats-server, as captured in ADVISORIES. */
 export const ConsumerAdvisory = z.looseObject({
   type: z.string(),

@@ -15,7 +15,8 @@ export interface BatchLimits {
 interface Pending {
   stream: StreamLabel;
   msg: JsMsg;
-  message: HistoryMessage;
+  /** One, or several for a batch of events. */
+  messages: HistoryMessage[];
 }
 
 /** What a log line says about the webhook a message concerns. */
@@ -58,7 +59,7 @@ export class BatchApplier {
       this.metrics.messagesApplied.inc({ stream, outcome: 'invalid' });
       return;
     }
-    this.pending.push({ stream, msg, message: decoded.message });
+    this.pending.push({ stream, msg, messages: decoded.messages });
     if (this.pending.length >= this.limits.maxMessages) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.limits.maxWaitMs);
   }
@@ -73,7 +74,7 @@ export class BatchApplier {
     const stopTimer = this.metrics.commitSeconds.startTimer();
     let feed: FeedEntry[];
     try {
-      feed = this.writer.applyBatch(batch.map((p) => p.message));
+      feed = this.writer.applyBatch(batch.flatMap((p) => p.messages));
     } catch (err) {
       stopTimer();
       this.metrics.batchFailures.inc();
@@ -102,12 +103,12 @@ export class BatchApplier {
     this.log.error({ err, messages: batch.length }, 'a batch failed; applying its messages one by one');
     for (const p of batch) {
       try {
-        const feed = this.writer.applyBatch([p.message]);
+        const feed = this.writer.applyBatch(p.messages);
         p.msg.ack();
         this.metrics.messagesApplied.inc({ stream: p.stream, outcome: 'applied' });
         this.publishFeed(feed);
       } catch (oneErr) {
-        const about = aboutWebhook(p.message);
+        const about = p.messages[0] ? aboutWebhook(p.messages[0]) : {};
         if (isTransient(oneErr)) {
           this.log.error({ err: oneErr, ...about, stream: p.stream }, 'could not apply a message; retrying it later');
           p.msg.nak(RETRY_DELAY_MS);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DeliveryEvent, Headers, TargetName, WebhookMeta } from '@hookrelay/schemas';
+import { DeliveryEventBatch, Headers, TargetName, WebhookMeta } from '@hookrelay/schemas';
 import type { HistoryMessage } from './apply.js';
 
 /** A message that cannot be applied: it is terminated (never redelivered) and logged with what is known. */
@@ -11,7 +11,8 @@ export interface Undecodable {
   projectId?: string;
 }
 
-export type Decoded = { ok: true; message: HistoryMessage } | ({ ok: false } & Undecodable);
+/** A NATS message's history messages: one, or several for a batch of events. */
+export type Decoded = { ok: true; messages: HistoryMessage[] } | ({ ok: false } & Undecodable);
 
 const utf8 = new TextDecoder();
 
@@ -53,25 +54,26 @@ function decodeMeta(msg: Pick<JsMsg, 'headers'>): { ok: true; meta: WebhookMeta;
 export function decodeWebhookMessage(msg: Pick<JsMsg, 'headers' | 'data'>): Decoded {
   const meta = decodeMeta(msg);
   if (!meta.ok) return meta;
-  return { ok: true, message: { kind: 'webhook', webhook: { meta: meta.meta, metaJson: meta.metaJson, body: msg.data } } };
+  return { ok: true, messages: [{ kind: 'webhook', webhook: { meta: meta.meta, metaJson: meta.metaJson, body: msg.data } }] };
 }
 
-/** EVENTS: a DeliveryEvent as JSON. */
+/** EVENTS: a JSON array of DeliveryEvents (the forwarder batches those of a project and kind). */
 export function decodeEventMessage(msg: Pick<JsMsg, 'data'>): Decoded {
   const json = parseJson(utf8.decode(msg.data));
   if (!json.ok) return { ok: false, reason: 'event payload is not JSON' };
-  const parsed = DeliveryEvent.safeParse(json.value);
+  const parsed = DeliveryEventBatch.safeParse(json.value);
   if (!parsed.success) {
-    const raw = json.value as { webhookId?: unknown; projectId?: unknown } | null;
+    const first: unknown = Array.isArray(json.value) ? json.value[0] : json.value;
+    const raw = first as { webhookId?: unknown; projectId?: unknown } | null;
     return {
       ok: false,
-      reason: 'event payload does not match DeliveryEvent',
+      reason: 'event payload is not an array of DeliveryEvents',
       issues: parsed.error.issues,
       ...(typeof raw?.webhookId === 'string' ? { webhookId: raw.webhookId } : {}),
       ...(typeof raw?.projectId === 'string' ? { projectId: raw.projectId } : {}),
     };
   }
-  return { ok: true, message: { kind: 'event', event: parsed.data } };
+  return { ok: true, messages: parsed.data.map((event) => ({ kind: 'event' as const, event })) };
 }
 
 /**
@@ -98,16 +100,18 @@ export function decodeDlqMessage(msg: Pick<JsMsg, 'headers' | 'data' | 'seq' | '
   }
   return {
     ok: true,
-    message: {
-      kind: 'dlq',
-      webhook: { meta: meta.meta, metaJson: meta.metaJson, body: msg.data },
-      deliveryId: parsed.data.deliveryId,
-      target: parsed.data.target,
-      reason: parsed.data.reason,
-      deliveries: parsed.data.deliveries,
-      streamSeq: msg.seq,
-      // The stream's own timestamp: the same on every redelivery and on a replay.
-      parkedAt: Math.floor(msg.info.timestampNanos / 1e6),
-    },
+    messages: [
+      {
+        kind: 'dlq',
+        webhook: { meta: meta.meta, metaJson: meta.metaJson, body: msg.data },
+        deliveryId: parsed.data.deliveryId,
+        target: parsed.data.target,
+        reason: parsed.data.reason,
+        deliveries: parsed.data.deliveries,
+        streamSeq: msg.seq,
+        // The stream's own timestamp: the same on every redelivery and on a replay.
+        parkedAt: Math.floor(msg.info.timestampNanos / 1e6),
+      },
+    ],
   };
 }

@@ -11,6 +11,7 @@ import {
   makeWebhook,
   publishAll,
   publishEvent,
+  publishEvents,
   publishWebhook,
   startTestState,
   tempDatabasePath,
@@ -76,6 +77,13 @@ describe('the live feed', () => {
       assert.equal(entry.status, 'forwarded');
       assert.deepEqual(entry.targets, [{ target: 'ci', status: 'forwarded', attempts: 1, lastStatusCode: 200 }]);
     }
+  });
+
+  it('applies every event of a message that carries several (as the forwarder batches them)', async () => {
+    const batch = webhooks.slice(0, 10).map((w) => makeEvent(w, 'forwarded', 1, { target: 'cd', deliveryId: `${w.id}:cd` }));
+    const feed = await feedAfter(() => publishEvents(js, batch).then(() => undefined), 10);
+    assert.deepEqual(new Set(feed.map((f) => f.entry.id)), new Set(webhooks.slice(0, 10).map((w) => w.id)));
+    for (const { entry } of feed) assert.deepEqual(entry.targets.map((t) => [t.target, t.status]), [['cd', 'forwarded'], ['ci', 'forwarded']]);
   });
 
   it('publishes nothing for a duplicate', async () => {

@@ -108,8 +108,14 @@ export function publishWebhook(js: JetStreamClient, meta: WebhookMeta, body: Uin
   return js.publish(Subjects.webhook(meta.projectId), body, { headers: h, msgID });
 }
 
+/** As the forwarder publishes: a JSON array of events of one project and kind (here, of one). */
 export function publishEvent(js: JetStreamClient, event: DeliveryEvent) {
-  return js.publish(Subjects.event(event.projectId, event.kind), JSON.stringify(event));
+  return publishEvents(js, [event]);
+}
+
+export function publishEvents(js: JetStreamClient, events: DeliveryEvent[]) {
+  const first = events[0] as DeliveryEvent;
+  return js.publish(Subjects.event(first.projectId, first.kind), JSON.stringify(events));
 }
 
 export function publishDlq(js: JetStreamClient, copy: DlqCopy) {
