@@ -1,19 +1,19 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, type RouteChange } from '@hookrelay/platform';
+import { ConfigError, loadConfig, type KvChange } from '@hookrelay/platform';
 import { apiTokenSha256, type RouteConfig, type RouteApiToken } from '@hookrelay/schemas';
 import { GatewayConfig, TokenRegistry } from '../src/index.js';
 
 /** A RouteCache stand-in: the routes it holds, and a way to change them as the KV watch would. */
 function routesHolding(initial: (RouteConfig & RouteApiToken)[]) {
   let routes = initial;
-  const listeners: ((change: RouteChange) => void)[] = [];
+  const listeners: ((change: KvChange<RouteConfig>) => void)[] = [];
   return {
     all: () => routes,
-    onChange: (listener: (change: RouteChange) => void) => (listeners.push(listener), () => undefined),
+    onChange: (listener: (change: KvChange<RouteConfig>) => void) => (listeners.push(listener), () => undefined),
     set(next: (RouteConfig & RouteApiToken)[]) {
       routes = next;
-      for (const l of listeners) l({ projectId: 'any', route: undefined });
+      for (const l of listeners) l({ key: 'any', value: undefined });
     },
   };
 }
