@@ -12,8 +12,15 @@ import { useFeedEntries } from '../live-entries.js';
 import { hrefOf } from '../router.js';
 import { onRowKeyDown } from './live.js';
 
-type Which = 'both' | 'dlq' | 'failed';
-type Period = 'all' | '1h' | '24h' | '7d';
+const WHICH = ['both', 'dlq', 'failed'] as const;
+type Which = (typeof WHICH)[number];
+const PERIODS = ['all', '1h', '24h', '7d'] as const;
+type Period = (typeof PERIODS)[number];
+
+/** The option a <select> chose, typed; its values are ours, so the fallback is never needed in practice. */
+function chosen<T extends string>(options: readonly T[], value: string, fallback: T): T {
+  return options.find((option) => option === value) ?? fallback;
+}
 
 const PERIOD_MS: Record<Exclude<Period, 'all'>, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
 const PERIOD_LABEL: Record<Period, string> = { all: 'Any time', '1h': 'Last hour', '24h': 'Last 24 hours', '7d': 'Last 7 days' };
@@ -184,8 +191,8 @@ export function FailedPage() {
         ) : null}
         <label class="field field-inline">
           <span class="field-label">Status</span>
-          <select class="select" value={filter.which} onChange={(e) => setFilter({ ...filter, which: e.currentTarget.value as Which })}>
-            {(Object.keys(WHICH_LABEL) as Which[]).map((w) => (
+          <select class="select" value={filter.which} onChange={(e) => setFilter({ ...filter, which: chosen(WHICH, e.currentTarget.value, 'both') })}>
+            {WHICH.map((w) => (
               <option key={w} value={w}>
                 {WHICH_LABEL[w]}
               </option>
@@ -194,8 +201,8 @@ export function FailedPage() {
         </label>
         <label class="field field-inline">
           <span class="field-label">Received</span>
-          <select class="select" value={filter.period} onChange={(e) => setFilter({ ...filter, period: e.currentTarget.value as Period })}>
-            {(Object.keys(PERIOD_LABEL) as Period[]).map((p) => (
+          <select class="select" value={filter.period} onChange={(e) => setFilter({ ...filter, period: chosen(PERIODS, e.currentTarget.value, 'all') })}>
+            {PERIODS.map((p) => (
               <option key={p} value={p}>
                 {PERIOD_LABEL[p]}
               </option>
