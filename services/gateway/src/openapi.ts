@@ -9,7 +9,7 @@ import {
   WebhookIdParams,
   WebhookListQuery,
   namedSchemas,
-} from './api-schemas.js';
+} from '@hookrelay/schemas/gateway-api';
 
 type JsonObject = Record<string, unknown>;
 

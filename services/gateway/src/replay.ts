@@ -12,7 +12,7 @@ import {
   type RouteConfig,
 } from '@hookrelay/schemas';
 import type { Logger, RouteCache } from '@hookrelay/platform';
-import type { BulkRetryRequest, BulkRetryResult, DeliveriesPublished } from './api-schemas.js';
+import type { BulkRetryRequest, BulkRetryResult, DeliveriesPublished } from '@hookrelay/schemas/gateway-api';
 import {
   ApiError,
   BodyUnavailableError,

@@ -1,5 +1,5 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { FeedQuery, LastEventId, ProjectParams } from '../api-schemas.js';
+import { FeedQuery, LastEventId, ProjectParams } from '@hookrelay/schemas/gateway-api';
 import { assertCanSee, principalOf, projectScope } from '../auth.js';
 import { TooManyFeedClientsError } from '../errors.js';
 import type { LiveFeed } from '../feed.js';

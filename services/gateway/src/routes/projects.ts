@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { WebhookStatus, type RouteConfig, type RouteStatusEntry, type StatusCounts } from '@hookrelay/schemas';
 import type { RouteCache, RouteStatusCache } from '@hookrelay/platform';
-import type { ProjectView, RefusedRoute } from '../api-schemas.js';
+import type { ProjectView, RefusedRoute } from '@hookrelay/schemas/gateway-api';
 import { principalOf } from '../auth.js';
 import type { StateClient } from '../state-client.js';
 

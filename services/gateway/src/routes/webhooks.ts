@@ -8,7 +8,7 @@ import {
   WebhookIdParams,
   WebhookListQuery,
   type WebhookDetail,
-} from '../api-schemas.js';
+} from '@hookrelay/schemas/gateway-api';
 import { assertCanSee, principalOf, projectScope, requireAdmin } from '../auth.js';
 import type { Redeliveries } from '../replay.js';
 import type { StateClient } from '../state-client.js';

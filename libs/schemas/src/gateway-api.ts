@@ -1,23 +1,14 @@
 import { z } from 'zod';
-import {
-  AttemptRecord,
-  DeliveryPolicy,
-  DeliveryRecord,
-  FeedEntry,
-  ListCursor,
-  MAX_LIST_LIMIT,
-  ProjectId,
-  StatusCounts,
-  TargetName,
-  TargetState,
-  WebhookStatus,
-  WebhookSummary,
-} from '@hookrelay/schemas';
+import { AttemptRecord, DeliveryRecord, ListCursor, MAX_LIST_LIMIT, StatusCounts, WebhookSummary } from './queries.js';
+import { FeedEntry, TargetState } from './feed.js';
+import { ProjectId, TargetName } from './names.js';
+import { DeliveryPolicy } from './route.js';
+import { WebhookStatus } from './webhook-status.js';
 
 /**
- * The HTTP contract of the gateway: every input is parsed with these, and /openapi.json is generated from
- * them. Query values arrive as strings (or arrays of strings when repeated); the schemas turn them into
- * typed values.
+ * The HTTP contract of the gateway, shared with the web console, which reads its answers. Every input is
+ * parsed with these, and /openapi.json is generated from them. Query values arrive as strings (or arrays of
+ * strings when repeated); the schemas turn them into typed values.
  */
 
 // --- inputs ---
@@ -203,6 +194,14 @@ export const ErrorResponse = z.object({
     details: z.unknown().optional().meta({ description: 'for invalid_request: the zod issues' }),
   }),
 });
+
+/** Types of the answers that had none above. */
+export type WebhookPage = z.infer<typeof WebhookPage>;
+export type CapturedBody = z.infer<typeof CapturedBody>;
+export type WebhookView = z.infer<typeof WebhookView>;
+export type ReadyCondition = z.infer<typeof ReadyCondition>;
+export type ProjectList = z.infer<typeof ProjectList>;
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
 /** Named schemas, as they appear under components.schemas in /openapi.json. */
 export const namedSchemas = {
