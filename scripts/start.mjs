@@ -112,6 +112,8 @@ async function main() {
   env.NATS_URL ??= 'nats://127.0.0.1:4222';
   env.ROUTES_DIR ??= join(root, 'routes');
   env.DATABASE_PATH ??= join(root, 'data', 'hookrelay.db');
+  // Each route's webhookUrl points at this ingest unless a public URL is given.
+  env.HOOKRELAY_PUBLIC_URL ??= `http://localhost:${env.INGEST_PORT ?? 8080}`;
   if (!env.HOOKRELAY_API_TOKEN) {
     env.HOOKRELAY_API_TOKEN = randomBytes(24).toString('base64url');
     say(`admin API token for this run: ${env.HOOKRELAY_API_TOKEN} (set HOOKRELAY_API_TOKEN to choose one)`);
