@@ -28,7 +28,7 @@ export interface ProvisionOptions {
 /** The streams of DESIGN.md. Idempotent: created when missing, updated to this config when present. */
 type NamedStreamConfig = Partial<StreamConfig> & { name: string };
 
-export function streamConfigs({ replicas, historyRetentionMs }: ProvisionOptions): NamedStreamConfig[] {
+function streamConfigs({ replicas, historyRetentionMs }: ProvisionOptions): NamedStreamConfig[] {
   const common = { num_replicas: replicas, storage: StorageType.File, discard: DiscardPolicy.Old };
   return [
     {

@@ -4,10 +4,6 @@ export class Semaphore {
   private readonly waiting: (() => void)[] = [];
   constructor(private readonly limit: number) {}
 
-  get inFlight(): number {
-    return this.inside;
-  }
-
   acquire(): Promise<void> | void {
     if (this.inside < this.limit) {
       this.inside++;

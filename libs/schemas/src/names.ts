@@ -16,7 +16,3 @@ export const HeaderName = z
   .min(1)
   .max(256)
   .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be an HTTP header name');
-
-export function isProjectId(value: string): boolean {
-  return DNS_LABEL.test(value);
-}
